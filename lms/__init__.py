@@ -1,0 +1,127 @@
+"""OroCert: training and certification registry for orofacial massage and rehabilitation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+
+from config import Config, ProductionConfig, config_from_env, instance_path
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    config_class = config_class or config_from_env()
+    inst = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
+    app = Flask(
+        __name__,
+        instance_path=str(inst),
+        template_folder=str(config_class.TEMPLATES_DIR),
+        static_folder="static",
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    app.config["INSTANCE_PATH"] = inst
+    if config_class is ProductionConfig or issubclass(config_class, ProductionConfig):
+        ProductionConfig.check(app.config)
+    inst.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{inst / 'orocert.db'}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_request_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lms.core.database import configure_engine
+    from lms.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    with app.app_context():
+        configure_engine(db.engine)
+
+    import lms.models  # noqa: F401  (register every model with the metadata)
+    from lms.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        return db.session.execute(db.select(User).filter_by(session_token=token)).scalar_one_or_none()
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.admin.views import bp as admin_bp
+    from lms.api.views import bp as api_bp
+    from lms.assessments.views import bp as assessments_bp
+    from lms.auth.views import bp as auth_bp
+    from lms.certificates.views import bp as certificates_bp
+    from lms.extensions import csrf
+    from lms.hours.views import bp as hours_bp
+    from lms.jurisdictions.views import bp as regulations_bp
+    from lms.main.views import bp as main_bp
+    from lms.providers.views import bp as providers_bp
+    from lms.screening.views import bp as screening_bp
+    from lms.training.views import bp as training_bp
+
+    for bp in (main_bp, auth_bp, providers_bp, training_bp, hours_bp, assessments_bp, screening_bp,
+               regulations_bp, certificates_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from lms.core.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from lms.cli import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from lms.auth.sessions import enforce_session_timeouts
+    from lms.core.database import set_write_intent
+    from lms.core.security import apply_security_headers
+
+    @app.before_request
+    def _write_intent():
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    app.before_request(enforce_session_timeouts)
+    app.after_request(apply_security_headers)
+
+    @app.context_processor
+    def _globals():
+        from lms.core.templating import template_globals
+
+        return template_globals()
+
+    if os.environ.get("LMS_SQL_ECHO"):
+        app.config["SQLALCHEMY_ECHO"] = True

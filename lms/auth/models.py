@@ -1,0 +1,79 @@
+"""Accounts and roles."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.core.timeutil import utcnow
+from lms.extensions import db
+
+
+class Role(enum.StrEnum):
+    TRAINEE = "trainee"
+    INSTRUCTOR = "instructor"
+    BOARD = "board"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.TRAINEE: "Trainee",
+    Role.INSTRUCTOR: "Instructor",
+    Role.BOARD: "Licensing board",
+    Role.ADMIN: "Administrator",
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("role IN ('trainee','instructor','board','admin')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.TRAINEE.value)
+    # Profession of instructors and assessors (trainees keep theirs on the provider profile).
+    profession: Mapped[str | None] = mapped_column(sa.String(40))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    # Alternative id for Flask-Login: rotating it ends every session and remember cookie of this account.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def end_all_sessions(self) -> None:
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in {str(r) for r in roles}
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(Role(self.role), self.role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,56 @@
+"""Trainees apply for their certificate; an admin approves (which issues it) or declines."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lms.certificates.issuing import NotEligible, current_certificate, issue_certificate
+from lms.certificates.models import CertificateApplication
+from lms.core import audit
+from lms.core.timeutil import utcnow
+from lms.eligibility.service import decision_for
+from lms.extensions import db
+
+
+class ApplicationError(ValueError):
+    pass
+
+
+def apply(trainee, *, program_id: str) -> CertificateApplication:
+    if current_certificate(trainee.id, program_id):
+        raise ApplicationError("You already hold a current certificate.")
+    pending = db.session.execute(sa.select(CertificateApplication).filter_by(
+        trainee_id=trainee.id, program_id=program_id, status="pending")).scalar_one_or_none()
+    if pending:
+        raise ApplicationError("Your application is already waiting for an administrator.")
+    td = decision_for(trainee, program_id)
+    if td.decision is None or not td.decision.eligible:
+        steps = " ".join(td.decision.next_steps[:3]) if td.decision else "Enroll in the program first."
+        raise ApplicationError("You are not eligible yet. " + steps)
+    app = CertificateApplication(trainee_id=trainee.id, program_id=program_id)
+    db.session.add(app)
+    db.session.flush()
+    audit.record("certificate.apply", "application", app.id, actor=trainee)
+    return app
+
+
+def decide(application: CertificateApplication, *, approve: bool, actor, note: str = ""):
+    if application.status != "pending":
+        raise ApplicationError("This application has already been decided.")
+    if actor.id == application.trainee_id:
+        raise ApplicationError("Nobody decides on their own application.")
+    if approve:
+        try:
+            result = issue_certificate(application.trainee, actor=actor, program_id=application.program_id)
+        except NotEligible as exc:
+            raise ApplicationError("The trainee is no longer eligible: " + str(exc)) from exc
+        application.certificate_id = result.certificate.id
+    elif not note.strip():
+        raise ApplicationError("Give the trainee a reason for declining.")
+    application.status = "approved" if approve else "declined"
+    application.note = note.strip()
+    application.decided_by_id = actor.id
+    application.decided_at = utcnow()
+    db.session.flush()
+    audit.record(f"certificate.application_{application.status}", "application", application.id, actor=actor)
+    return application

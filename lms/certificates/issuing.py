@@ -1,0 +1,223 @@
+"""Issuing certificates.
+
+Issuance re-evaluates eligibility inside the issuing transaction and refuses with the decision's reasons when anything
+is unmet. The PDF, its digest and the Open Badges credential are written in the same row, in the same transaction, so
+a certificate is either wholly issued or not at all. A partial unique index allows one current certificate per
+trainee and program; when two requests race, the loser's insert fails on that index and it returns the winner's row.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from lms.certificates import keys, ob3
+from lms.certificates.models import Certificate, CertificateRevocation
+from lms.certificates.rendering import render_certificate
+from lms.certificates.serials import new_serial
+from lms.certificates.signing import sign_pdf
+from lms.core import audit
+from lms.core.pdf import shared_font_config
+from lms.core.timeutil import today
+from lms.eligibility.engine import Decision, hours_by_category
+from lms.eligibility.service import TraineeDecision, decision_for
+from lms.extensions import db
+from lms.jurisdictions.data import JURISDICTIONS
+from lms.providers.professions import PROFESSIONS
+
+
+class NotEligible(Exception):
+    def __init__(self, decision: Decision | None, message: str = ""):
+        super().__init__(message or (decision.summary if decision else "The trainee is not enrolled."))
+        self.decision = decision
+
+
+class RevocationError(ValueError):
+    pass
+
+
+@dataclass
+class IssueResult:
+    certificate: Certificate
+    created: bool
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def current_certificate(trainee_id: int, program_id: str) -> Certificate | None:
+    return db.session.execute(
+        sa.select(Certificate).filter_by(trainee_id=trainee_id, program_id=program_id, is_current=True)
+    ).scalar_one_or_none()
+
+
+def _lock_trainee(trainee_id: int) -> None:
+    # PostgreSQL: serialise issuance per trainee so the eligibility check and the insert see the same state.
+    # SQLite write transactions are already exclusive (BEGIN IMMEDIATE).
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"cert:{trainee_id}".encode())})
+
+
+def _status_index() -> int:
+    taken = set(db.session.execute(sa.select(Certificate.status_index)).scalars())
+    return ob3.random_status_index(taken)
+
+
+def evidence_snapshot(td: TraineeDecision) -> dict:
+    """What the certificate rests on, frozen at issuance (shown to boards next to the live status)."""
+    std = td.standard.data
+    comps = {c["id"]: c["title"] for c in std.get("competencies", [])}
+    signed_off = [r.id for r in td.decision.requirements if r.id in comps and r.met]
+    route = "D (dental professional)" if td.facts.is_dental else "N (collaboration agreement with a dental professional)"
+    return {
+        "hours_by_category": hours_by_category(td.facts),
+        "modules_completed": sorted(td.facts.completed_modules, key=lambda m: int(m[1:]) if m[1:].isdigit() else 0),
+        "competencies_signed_off": [{"id": c, "title": comps[c]} for c in signed_off],
+        "screening_route": route if "intraoral" in td.decision.endorsements else None,
+        "requirements_met": len([r for r in td.decision.requirements if r.met]),
+        "requirements_total": len(td.decision.requirements),
+    }
+
+
+def _verify_url(serial: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/verify/{serial}"
+
+
+def build_pdf_context(*, serial: str, holder_name: str, profession: str, license_number: str, jurisdiction: str,
+                      program_title: str, endorsements: list[str], standard: dict, notices: list[str],
+                      issued_on: date, expires_on: date) -> dict:
+    """Plain data for the certificate design (no ORM objects)."""
+    by_id = {e["id"]: e for e in standard.get("endorsements", [])}
+    return {
+        "holder_name": holder_name,
+        "profession_label": PROFESSIONS[profession].label if profession in PROFESSIONS else profession,
+        "license_number": license_number,
+        "jurisdiction_label": JURISDICTIONS.get(jurisdiction, jurisdiction),
+        "program_title": program_title,
+        "endorsements": [{"id": e, "title": by_id.get(e, {}).get("title", e),
+                          "scope_statement": by_id.get(e, {}).get("scope_statement", "")} for e in endorsements],
+        "notices": notices,
+        "standard_id": standard["id"],
+        "standard_version": str(standard["version"]),
+        "issued_on": issued_on,
+        "expires_on": expires_on,
+        "serial": serial,
+        "verify_url": _verify_url(serial),
+        "issuer_name": current_app.config["ISSUER_NAME"],
+    }
+
+
+def render_and_sign(context: dict, design: str) -> bytes:
+    pdf = render_certificate(context, design, current_app.config["CERTIFICATE_DESIGNS_DIR"],
+                             font_config=shared_font_config())
+    signing_time = datetime.combine(context["issued_on"], time(12, 0), tzinfo=UTC)
+    return sign_pdf(pdf, keys.signing_material(), reason=f"Certificate {context['serial']}",
+                    location=current_app.config["ISSUER_NAME"], signing_time=signing_time)
+
+
+def build_signed_credential(*, serial, holder_name, holder_id, program_title, standard, endorsements, issued_on,
+                            expires_on, status_index) -> dict:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    narrative = "; ".join(f"{r.get('title', r['id'])}" for r in standard.get("requirements", []))
+    credential = ob3.build_credential({
+        "serial": serial,
+        "credential_url": f"{base}/certificates/{serial}/credential.json",
+        "issuer_did": keys.issuer_did(),
+        "issuer_name": current_app.config["ISSUER_NAME"],
+        "issuer_url": base + "/",
+        "holder_name": holder_name,
+        "holder_id": holder_id,
+        "achievement_id": f"{base}/standards/{standard['id']}/{standard['version']}",
+        "achievement_name": program_title,
+        "achievement_description": standard.get("title", program_title),
+        "criteria_narrative": f"Meets every requirement of {standard['id']} version {standard['version']}: "
+                              + narrative,
+        "endorsements": endorsements,
+        "valid_from": datetime.combine(issued_on, time(0, 0), tzinfo=UTC),
+        "valid_until": datetime.combine(expires_on, time(23, 59, 59), tzinfo=UTC),
+        "status_list_url": f"{base}/credentials/status/1",
+        "status_index": status_index,
+    })
+    return ob3.sign_credential(credential, keys.credential_key_seed(), keys.verification_method(),
+                               datetime.combine(issued_on, time(0, 0), tzinfo=UTC))
+
+
+def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date | None = None,
+                      renews: Certificate | None = None) -> IssueResult:
+    """Issue the trainee's certificate (flushes; the caller commits). Idempotent: an existing current certificate
+    is returned with ``created=False``. Raises NotEligible with the decision when any requirement is unmet."""
+    from lms.training.models import Program
+
+    program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
+    on = on or today()
+    _lock_trainee(trainee.id)
+    existing = current_certificate(trainee.id, program_id)
+    if existing is not None and renews is None:
+        return IssueResult(existing, False)
+    td = decision_for(trainee, program_id, on)
+    if td.decision is None or not td.decision.eligible:
+        raise NotEligible(td.decision)
+    program = db.session.get(Program, program_id)
+    profile = trainee.profile
+    standard = td.standard.data
+    serial = new_serial()
+    expires_on = add_months(on, int(standard.get("validity", {}).get("months", 24)))
+    endorsements = list(td.decision.endorsements)
+    notices = [n for n in td.decision.notices][:4]
+    context = build_pdf_context(serial=serial, holder_name=profile.legal_name, profession=profile.profession,
+                                license_number=profile.license_number, jurisdiction=profile.jurisdiction,
+                                program_title=program.title, endorsements=endorsements, standard=standard,
+                                notices=notices, issued_on=on, expires_on=expires_on)
+    pdf = render_and_sign(context, current_app.config["CERTIFICATE_DESIGN"])
+    status_index = _status_index()
+    credential = build_signed_credential(serial=serial, holder_name=profile.legal_name, holder_id=trainee.id,
+                                         program_title=program.title, standard=standard, endorsements=endorsements,
+                                         issued_on=on, expires_on=expires_on, status_index=status_index)
+    if renews is not None:
+        renews.is_current = False
+        db.session.flush()
+    cert = Certificate(
+        serial=serial, trainee_id=trainee.id, program_id=program_id, standard_version_id=td.standard.id,
+        is_current=True, holder_name=profile.legal_name, profession=profile.profession,
+        license_number=profile.license_number, jurisdiction=profile.jurisdiction, endorsements=endorsements,
+        issued_on=on, expires_on=expires_on, evidence=evidence_snapshot(td), design=current_app.config[
+            "CERTIFICATE_DESIGN"], pdf_sha256=hashlib.sha256(pdf).hexdigest(), pdf_bytes=pdf,
+        credential=credential, status_index=status_index, renews_id=renews.id if renews else None,
+        issued_by_id=actor.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(cert)
+    except IntegrityError:
+        winner = current_certificate(trainee.id, program_id)
+        if winner is None:
+            raise
+        return IssueResult(winner, False)
+    audit.record("certificate.issue", "certificate", cert.serial, actor=actor, trainee=trainee.id,
+                 endorsements=endorsements, sha256=cert.pdf_sha256, renews=renews.serial if renews else None)
+    return IssueResult(cert, True)
+
+
+def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None) -> CertificateRevocation:
+    """Revoke a certificate: a linked revocation record; the certificate itself stays, reported as revoked."""
+    if not reason.strip():
+        raise RevocationError("Give a reason for the revocation; boards will see it.")
+    if cert.revocation is not None:
+        raise RevocationError("This certificate is already revoked.")
+    rev = CertificateRevocation(certificate_id=cert.id, reason=reason.strip(), revoked_on=on or today(),
+                                actor_id=actor.id)
+    cert.is_current = False
+    db.session.add(rev)
+    db.session.flush()
+    audit.record("certificate.revoke", "certificate", cert.serial, actor=actor, reason=reason.strip())
+    return rev

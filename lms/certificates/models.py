@@ -1,0 +1,100 @@
+"""Issued certificates, their revocations, applications and verification log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from lms.core.timeutil import utcnow
+from lms.extensions import db
+
+
+class Certificate(db.Model):
+    """Exactly what was issued. ``is_current`` is true for the one live certificate of a trainee in a program;
+    a partial unique index on NOT NULL columns makes a second one impossible, even under concurrent issuance."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        sa.Index(
+            "uq_certificates_one_current",
+            "trainee_id",
+            "program_id",
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    program_id: Mapped[str] = mapped_column(sa.ForeignKey("programs.id"))
+    standard_version_id: Mapped[int] = mapped_column(sa.ForeignKey("standard_versions.id"))
+    is_current: Mapped[bool] = mapped_column(default=True)
+    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    profession: Mapped[str] = mapped_column(sa.String(40))
+    license_number: Mapped[str] = mapped_column(sa.String(60))
+    jurisdiction: Mapped[str] = mapped_column(sa.String(10))
+    endorsements: Mapped[list] = mapped_column(sa.JSON)
+    issued_on: Mapped[date]
+    expires_on: Mapped[date]
+    evidence: Mapped[dict] = mapped_column(sa.JSON)
+    design: Mapped[str] = mapped_column(sa.String(40))
+    pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
+    pdf_bytes: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    credential: Mapped[dict | None] = deferred(mapped_column(sa.JSON))
+    status_index: Mapped[int] = mapped_column(unique=True)
+    renews_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trainee = relationship("User", foreign_keys=[trainee_id])
+    standard_version = relationship("StandardVersion")
+    revocation = relationship("CertificateRevocation", uselist=False, back_populates="certificate")
+    renews = relationship("Certificate", remote_side=[id])
+
+
+class CertificateRevocation(db.Model):
+    __tablename__ = "certificate_revocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    revoked_on: Mapped[date]
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    certificate = relationship("Certificate", back_populates="revocation")
+
+
+class CertificateApplication(db.Model):
+    __tablename__ = "certificate_applications"
+    __table_args__ = (sa.CheckConstraint("status IN ('pending','approved','declined')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    program_id: Mapped[str] = mapped_column(sa.ForeignKey("programs.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trainee = relationship("User", foreign_keys=[trainee_id])
+
+
+class VerificationEvent(db.Model):
+    """Every verification: when, how, what was asked, the result, and the board account if signed in."""
+
+    __tablename__ = "verification_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    method: Mapped[str] = mapped_column(sa.String(20))  # page | api | pdf | bulk | credential
+    query: Mapped[str] = mapped_column(sa.String(64))
+    certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    result: Mapped[str] = mapped_column(sa.String(20))
+    board_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

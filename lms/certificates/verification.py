@@ -1,0 +1,198 @@
+"""Verification of certificates for boards: by serial, by PDF bytes, in bulk. Every check is logged."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from lms.certificates import keys
+from lms.certificates.models import Certificate, VerificationEvent
+from lms.certificates.serials import normalize
+from lms.certificates.signing import validate_pdf
+from lms.core.timeutil import today
+from lms.extensions import db
+from lms.jurisdictions.data import JURISDICTIONS
+from lms.providers.professions import PROFESSIONS
+
+MAX_BULK_ROWS = 5000
+
+
+def status_of(cert: Certificate, on: date | None = None) -> str:
+    on = on or today()
+    if cert.revocation is not None:
+        return "revoked"
+    if on > cert.expires_on:
+        return "expired"
+    return "active"
+
+
+def find(serial_text: str) -> Certificate | None:
+    serial = normalize(serial_text)
+    if serial is None:
+        return None
+    return db.session.execute(
+        sa.select(Certificate).options(selectinload(Certificate.revocation), selectinload(Certificate.standard_version))
+        .filter_by(serial=serial)
+    ).scalar_one_or_none()
+
+
+def public_record(cert: Certificate, on: date | None = None) -> dict:
+    """The facts anyone holding the serial may see (the same on the page, the API and in bulk)."""
+    from lms.training.models import Program
+
+    status = status_of(cert, on)
+    program = db.session.get(Program, cert.program_id)
+    record = {
+        "serial": cert.serial,
+        "status": status,
+        "holder": {
+            "name": cert.holder_name,
+            "profession": cert.profession,
+            "profession_label": PROFESSIONS[cert.profession].label if cert.profession in PROFESSIONS else cert.profession,
+            "license": cert.license_number,
+            "jurisdiction": cert.jurisdiction,
+            "jurisdiction_label": JURISDICTIONS.get(cert.jurisdiction, cert.jurisdiction),
+        },
+        "endorsements": list(cert.endorsements),
+        "program": {"id": cert.program_id, "title": program.title if program else cert.program_id},
+        "standard": {"id": cert.standard_version.standard_key, "version": cert.standard_version.version},
+        "issued_on": cert.issued_on.isoformat(),
+        "expires_on": cert.expires_on.isoformat(),
+        "evidence": cert.evidence,
+        "pdf_sha256": cert.pdf_sha256,
+        "renews": cert.renews.serial if cert.renews_id else None,
+    }
+    if cert.revocation is not None:
+        record["revocation"] = {"date": cert.revocation.revoked_on.isoformat(), "reason": cert.revocation.reason}
+    return record
+
+
+def log(method: str, query: str, cert: Certificate | None, result: str, board_user=None) -> None:
+    db.session.add(VerificationEvent(method=method, query=(query or "")[:64], certificate_id=cert.id if cert else None,
+                                     result=result, board_user_id=getattr(board_user, "id", None)))
+    db.session.flush()
+
+
+@dataclass
+class PdfCheck:
+    genuine: bool
+    serial: str | None
+    status: str | None
+    reason: str
+
+
+def verify_pdf(data: bytes, *, board_user=None) -> PdfCheck:
+    """Is this file exactly an issued certificate, with its signature intact? Never raises on bad input."""
+    if not data.startswith(b"%PDF-"):
+        check = PdfCheck(False, None, None, "The file is not a PDF.")
+        log("pdf", "-", None, "not-pdf", board_user)
+        return check
+    digest = hashlib.sha256(data).hexdigest()
+    cert = db.session.execute(sa.select(Certificate).filter_by(pdf_sha256=digest)).scalar_one_or_none()
+    if cert is None or not hmac.compare_digest(cert.pdf_sha256, digest):
+        validation = validate_pdf(data, keys.signing_material().trust_roots)
+        if validation.valid:
+            reason = "The signature is ours, but these bytes are not an issued certificate."
+        elif validation.intact and not validation.entire_file:
+            reason = "The file was changed after signing (data was added)."
+        elif not validation.intact and validation.signer_subject:
+            reason = "The file was altered after it was signed: its signature no longer matches."
+        else:
+            reason = "The file is not a certificate issued by this registry."
+        log("pdf", digest[:16], None, "not-genuine", board_user)
+        return PdfCheck(False, None, None, reason)
+    validation = validate_pdf(data, keys.signing_material().trust_roots)
+    status = status_of(cert)
+    if not validation.valid:
+        log("pdf", cert.serial, cert, "bad-signature", board_user)
+        return PdfCheck(False, cert.serial, status, "The file matches an issued certificate but its signature does "
+                                                    f"not validate: {validation.reason}")
+    log("pdf", cert.serial, cert, status, board_user)
+    reason = {"active": "Genuine and active.", "expired": "Genuine, but the certificate has expired.",
+              "revoked": "Genuine, but the certificate was revoked."}[status]
+    return PdfCheck(True, cert.serial, status, reason)
+
+
+class BulkError(ValueError):
+    pass
+
+
+def parse_bulk_csv(text: str, max_rows: int = MAX_BULK_ROWS) -> list[tuple[str, str]]:
+    """Rows of (serial, last name). A header row is optional; the last-name column is optional."""
+    rows = []
+    reader = csv.reader(io.StringIO(text))
+    for i, row in enumerate(reader):
+        if not row or not any(c.strip() for c in row):
+            continue
+        first = row[0].strip()
+        if i == 0 and first.lower() in ("serial", "certificate", "certificate serial"):
+            continue
+        rows.append((first[:64], (row[1].strip()[:200] if len(row) > 1 else "")))
+        if len(rows) > max_rows:
+            raise BulkError(f"At most {max_rows} rows per request.")
+    if not rows:
+        raise BulkError("The file has no serials. Put one serial per line (optionally followed by a last name).")
+    return rows
+
+
+def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "bulk") -> list[dict]:
+    """Verify many serials with one query. Each result has serial, status, holder name, match and message."""
+    wanted = {normalize(s) for s, _ in rows} - {None}
+    certs = {}
+    if wanted:
+        for c in db.session.execute(
+            sa.select(Certificate).options(selectinload(Certificate.revocation),
+                                           selectinload(Certificate.standard_version))
+            .where(Certificate.serial.in_(wanted))
+        ).scalars():
+            certs[c.serial] = c
+    results, events = [], []
+    on = today()
+    for raw, last_name in rows:
+        serial = normalize(raw)
+        cert = certs.get(serial) if serial else None
+        if cert is None:
+            results.append({"input": raw, "serial": serial or "", "status": "unknown", "holder_name": "",
+                            "endorsements": "", "expires_on": "", "name_match": "",
+                            "message": "Not a valid serial." if serial is None else "No certificate with this serial."})
+            events.append(VerificationEvent(method=method, query=raw[:64], certificate_id=None, result="unknown",
+                                            board_user_id=getattr(board_user, "id", None)))
+            continue
+        status = status_of(cert, on)
+        match = ""
+        if last_name:
+            match = "yes" if cert.holder_name.strip().lower().split()[-1] == last_name.strip().lower() else "no"
+        message = {"active": "Active.", "expired": f"Expired on {cert.expires_on.isoformat()}.",
+                   "revoked": f"Revoked on {cert.revocation.revoked_on.isoformat()}: {cert.revocation.reason}"
+                   if cert.revocation else ""}[status]
+        if match == "no":
+            message += " The last name does not match the holder."
+        results.append({"input": raw, "serial": cert.serial, "status": status, "holder_name": cert.holder_name,
+                        "endorsements": " ".join(cert.endorsements), "expires_on": cert.expires_on.isoformat(),
+                        "name_match": match, "message": message})
+        events.append(VerificationEvent(method=method, query=cert.serial, certificate_id=cert.id, result=status,
+                                        board_user_id=getattr(board_user, "id", None)))
+    db.session.add_all(events)
+    db.session.flush()
+    return results
+
+
+def results_csv(results: list[dict]) -> str:
+    out = io.StringIO()
+    cols = ["input", "serial", "status", "holder_name", "endorsements", "expires_on", "name_match", "message"]
+    w = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
+    w.writeheader()
+    for r in results:
+        w.writerow({k: _safe_cell(str(r.get(k, ""))) for k in cols})
+    return out.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

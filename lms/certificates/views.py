@@ -1,0 +1,153 @@
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from lms.certificates import keys, ob3, verification
+from lms.certificates.models import Certificate, CertificateApplication
+from lms.certificates.queries import certificates_for, status_list_indexes_revoked
+from lms.certificates.serials import normalize
+from lms.core.security import role_required
+from lms.extensions import db, limiter
+
+bp = Blueprint("certificates", __name__)
+
+
+def _public_limit():
+    return current_app.config["PUBLIC_API_RATE_LIMIT"]
+
+
+def _board_user():
+    return current_user if current_user.is_authenticated and current_user.has_role("board", "admin") else None
+
+
+@bp.get("/certificates")
+@role_required("trainee")
+def mine():
+    applications = db.session.execute(
+        db.select(CertificateApplication).filter_by(trainee_id=current_user.id)
+        .order_by(CertificateApplication.id.desc())).scalars().all()
+    return render_template("certificates/mine.html", certificates=certificates_for(current_user.id),
+                           applications=applications, status_of=verification.status_of, form=FlaskForm())
+
+
+@bp.post("/certificates/apply")
+@role_required("trainee")
+def apply():
+    from lms.certificates import applications as apps
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        apps.apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"])
+    except apps.ApplicationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("certificates.mine"))
+    db.session.commit()
+    flash("Your application was sent to the administrators.", "success")
+    return redirect(url_for("certificates.mine"))
+
+
+@bp.get("/verify")
+@limiter.limit(_public_limit)
+def verify_form():
+    raw = request.args.get("serial", "").strip()
+    if raw:
+        serial = normalize(raw)
+        if serial:
+            return redirect(url_for("certificates.verify_page", serial=serial))
+        return render_template("certificates/verify_form.html", raw=raw[:64],
+                               error="That is not a valid certificate serial. Check for typing errors: serials look "
+                                     "like OFM-XXXXX-XXXXX-XXXXX."), 400
+    return render_template("certificates/verify_form.html", raw="", error=None)
+
+
+@bp.get("/verify/<serial>")
+@limiter.limit(_public_limit)
+def verify_page(serial: str):
+    cert = verification.find(serial)
+    verification.log("page", serial, cert, verification.status_of(cert) if cert else "unknown", _board_user())
+    db.session.commit()
+    if cert is None:
+        return render_template("certificates/verify_unknown.html", serial=serial[:64]), 404
+    return render_template("certificates/verify.html", record=verification.public_record(cert))
+
+
+@bp.get("/certificates/<serial>.pdf")
+@limiter.limit(_public_limit)
+def pdf(serial: str):
+    cert = verification.find(serial)
+    if cert is None:
+        abort(404)
+    resp = Response(cert.pdf_bytes, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{cert.serial}.pdf"'
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["ETag"] = cert.pdf_sha256
+    return resp
+
+
+@bp.get("/certificates/<serial>/credential.json")
+@limiter.limit(_public_limit)
+def credential(serial: str):
+    cert = verification.find(serial)
+    if cert is None or not cert.credential:
+        return jsonify({"error": {"code": 404, "message": "No certificate with this serial."}}), 404
+    resp = jsonify(cert.credential)
+    resp.mimetype = "application/vc+ld+json"
+    return resp
+
+
+@bp.get("/credentials/status/1")
+@limiter.limit(_public_limit)
+def status_list():
+    from datetime import UTC, datetime
+
+    encoded = ob3.encode_status_list(status_list_indexes_revoked())
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    now = datetime.now(UTC).replace(microsecond=0, second=0)
+    cred = ob3.build_status_list_credential(f"{base}/credentials/status/1", keys.issuer_did(), encoded,
+                                            keys.credential_key_seed(), keys.verification_method(), now)
+    resp = jsonify(cred)
+    resp.mimetype = "application/vc+ld+json"
+    resp.headers["Cache-Control"] = "public, max-age=60"
+    return resp
+
+
+@bp.get("/.well-known/did.json")
+def did_document():
+    resp = jsonify(keys.did_document())
+    resp.mimetype = "application/did+json"
+    return resp
+
+
+@bp.route("/board/bulk", methods=["GET", "POST"])
+@role_required("board", "admin")
+def bulk():
+    if request.method == "GET":
+        return render_template("certificates/bulk.html", results=None, form=FlaskForm())
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("file")
+    text = request.form.get("serials", "")
+    if upload and upload.filename:
+        raw = upload.stream.read(2 * 1024 * 1024 + 1)
+        if len(raw) > 2 * 1024 * 1024:
+            flash("The file is larger than 2 MB.", "error")
+            return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 413
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            flash("The file is not a UTF-8 CSV file.", "error")
+            return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 400
+    try:
+        rows = verification.parse_bulk_csv(text)
+    except verification.BulkError as exc:
+        flash(str(exc), "error")
+        return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 400
+    results = verification.bulk_verify(rows, board_user=current_user)
+    db.session.commit()
+    if request.form.get("format") == "csv":
+        return Response(verification.results_csv(results), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=verification-results.csv"})
+    return render_template("certificates/bulk.html", results=results, form=FlaskForm(), text=text)

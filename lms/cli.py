@@ -1,0 +1,258 @@
+"""Flask commands: ``flask --app lms <group> <command>``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from lms.core.database import set_write_intent
+from lms.extensions import db
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["trainee", "instructor", "board", "admin"]))
+@click.option("--profession", default=None, help="Profession key (instructors), e.g. dentist.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(email, name, role, profession, password):
+    """Create an account."""
+    from lms.auth.operations import AccountError, create_user
+
+    set_write_intent(True)
+    try:
+        user = create_user(email=email, name=name, role=role, password=password, profession=profession)
+    except AccountError as exc:
+        db.session.rollback()
+        _fail(f"error: {exc}")
+    db.session.commit()
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+courses_cli = AppGroup("courses", help="Course content.")
+
+
+@courses_cli.command("load")
+@click.option("--path", "path", default=None, help="Courses folder (default: the configured courses/).")
+def courses_load(path):
+    """Load or update every program under courses/ (all or nothing), then its standard."""
+    from lms.standards.operations import StandardLoadError, load_standard
+    from lms.training.content import load_all
+
+    set_write_intent(True)
+    root = Path(path) if path else Path(current_app.config["COURSES_DIR"])
+    loaded, errors = load_all(root)
+    if errors:
+        db.session.rollback()
+        for e in errors:
+            click.echo(str(e), err=True)
+        _fail(f"{len(errors)} error(s); nothing was loaded.")
+    for program_id in loaded:
+        std = root / program_id / "standard.yaml"
+        if std.exists():
+            try:
+                version, created = load_standard(std)
+            except StandardLoadError as exc:
+                db.session.rollback()
+                _fail(str(exc))
+            click.echo(f"standard {version.label}: {'new version loaded' if created else 'unchanged'}")
+    db.session.commit()
+    click.echo(f"loaded programs: {', '.join(loaded) or 'none'}")
+
+
+standard_cli = AppGroup("standard", help="Certification standards.")
+
+
+@standard_cli.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def standard_check(path):
+    """Validate a standard file: path:line: message per error (exit 1), or a summary (exit 0)."""
+    from lms.standards.validation import check_standard_file, summarize
+
+    if not Path(path).exists():
+        _fail(f"{path}:1: file not found")
+    data, errors = check_standard_file(path)
+    if errors:
+        for e in errors:
+            click.echo(str(e))
+        sys.exit(1)
+    click.echo(summarize(data))
+
+
+@standard_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def standard_load(path):
+    """Load a standard file; a changed file becomes a new version."""
+    from lms.standards.operations import StandardLoadError, load_standard
+
+    set_write_intent(True)
+    try:
+        version, created = load_standard(Path(path))
+    except StandardLoadError as exc:
+        db.session.rollback()
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"{version.label}: {'new version loaded' if created else 'unchanged'}")
+
+
+@click.command("eligibility")
+@click.argument("email", required=False)
+@click.option("--all", "all_", is_flag=True, help="Every enrolled trainee.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def eligibility(email, all_, as_json):
+    """Explain a trainee's certification decision."""
+    from lms.auth.models import User
+    from lms.eligibility.service import decisions_for
+    from lms.training.models import Enrollment
+
+    if all_:
+        ids = list(db.session.execute(sa.select(Enrollment.user_id).order_by(Enrollment.user_id)).scalars())
+    elif email:
+        user = db.session.execute(sa.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
+        if user is None:
+            _fail(f"error: no account with email {email}")
+        ids = [user.id]
+    else:
+        _fail("error: give an EMAIL or --all")
+    results = decisions_for(ids)
+    if as_json:
+        payload = [r.to_dict() for r in results]
+        click.echo(json.dumps(payload if all_ else payload[0], indent=2))
+        return
+    for r in results:
+        d = r.to_dict()
+        click.echo(f"{d['trainee']['name']} <{d['trainee']['email']}> — {d['summary']}")
+        click.echo(f"  eligible: {'yes' if d['eligible'] else 'no'}; endorsements: "
+                   f"{', '.join(d['endorsements']) or 'none'}")
+        for req in d["requirements"]:
+            mark = "✔" if req["met"] else "✘"
+            click.echo(f"  {mark} [{req['scope']}] {req['title']}: {req['progress']}"
+                       + ("" if req["met"] else f" — {req['reason']}"))
+        for n in d["notices"]:
+            click.echo(f"  notice: {n}")
+
+
+certificates_cli = AppGroup("certificates", help="Issue, revoke and list certificates.")
+
+
+@certificates_cli.command("issue")
+@click.argument("email")
+def certificates_issue(email):
+    """Issue a certificate to an eligible trainee; prints the serial."""
+    from lms.auth.models import User
+    from lms.certificates.issuing import NotEligible, issue_certificate
+
+    set_write_intent(True)
+    user = db.session.execute(sa.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
+    if user is None or user.role != "trainee":
+        _fail(f"error: no trainee with email {email}")
+    admin = _system_actor()
+    try:
+        result = issue_certificate(user, actor=admin)
+    except NotEligible as exc:
+        db.session.rollback()
+        lines = [f"not eligible: {exc}"]
+        if exc.decision:
+            lines += [f"  ✘ {r.title}: {r.reason}" for r in exc.decision.requirements if not r.met]
+        _fail("\n".join(lines))
+    db.session.commit()
+    click.echo(result.certificate.serial)
+
+
+@certificates_cli.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True)
+def certificates_revoke(serial, reason):
+    """Revoke a certificate with a reason."""
+    from lms.certificates.issuing import RevocationError, revoke
+    from lms.certificates.verification import find
+
+    set_write_intent(True)
+    cert = find(serial)
+    if cert is None:
+        _fail(f"error: no certificate {serial}")
+    try:
+        revoke(cert, actor=_system_actor(), reason=reason)
+    except RevocationError as exc:
+        db.session.rollback()
+        _fail(f"error: {exc}")
+    db.session.commit()
+    click.echo(f"revoked {cert.serial}")
+
+
+@certificates_cli.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def certificates_list(as_json):
+    """List serial, holder, status and dates."""
+    from sqlalchemy.orm import selectinload
+
+    from lms.certificates.models import Certificate
+    from lms.certificates.verification import status_of
+
+    certs = db.session.execute(sa.select(Certificate).options(selectinload(Certificate.revocation))
+                               .order_by(Certificate.id)).scalars().all()
+    rows = [{"serial": c.serial, "holder": c.holder_name, "status": status_of(c), "issued_on": c.issued_on.isoformat(),
+             "expires_on": c.expires_on.isoformat(), "endorsements": c.endorsements} for c in certs]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['serial']}  {r['status']:<8} {r['issued_on']} → {r['expires_on']}  {r['holder']}")
+
+
+def _system_actor():
+    """The admin account commands act as (the first enabled admin)."""
+    from lms.auth.models import User
+
+    admin = db.session.execute(sa.select(User).where(User.role == "admin", User.is_enabled.is_(True))
+                               .order_by(User.id).limit(1)).scalar_one_or_none()
+    if admin is None:
+        _fail("error: create an admin account first (flask --app lms users create --role admin ...)")
+    return admin
+
+
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the audit log's hash chain; exit 1 at the first broken link."""
+    from lms.core.audit import verify_chain
+
+    report = verify_chain(db.session)
+    click.echo(report.message)
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Create demo accounts and trainees in different states (idempotent)."""
+    from lms.demo import seed
+
+    set_write_intent(True)
+    lines = seed()
+    db.session.commit()
+    for line in lines:
+        click.echo(line)
+
+
+def register(app) -> None:
+    for group in (users_cli, courses_cli, standard_cli, certificates_cli, audit_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(eligibility)
+    app.cli.add_command(seed_demo)

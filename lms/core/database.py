@@ -1,0 +1,38 @@
+"""Engine settings: SQLite in WAL mode with a busy timeout, and write transactions that start with BEGIN IMMEDIATE.
+
+A deferred SQLite transaction that reads and then writes can fail at once with SQLITE_BUSY_SNAPSHOT, whatever the
+busy timeout. Requests that may write (POST and friends) and CLI commands therefore open their transaction with
+BEGIN IMMEDIATE, which waits for the write lock up front. Read-only requests keep deferred transactions so readers
+never queue behind writers.
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+from sqlalchemy import event
+
+_immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
+
+
+def set_write_intent(value: bool) -> None:
+    _immediate.set(value)
+
+
+def configure_engine(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")

@@ -1,0 +1,225 @@
+"""The eligibility engine: one standard + one trainee's facts -> a decision with reasons.
+
+Pure code: no Flask, no database. Callers build ``TraineeFacts`` from the records, load the
+parsed standard and the jurisdiction rules, and call ``evaluate``. The decision is a function of
+what counts (approved hours, current observations, verified agreements) and never of the order
+in which records are handed over.
+
+Decision semantics (see the standard-format brief): ``eligible`` is true when every blocking
+``certificate``-scope requirement is met and the ``extraoral`` endorsement qualifies. An
+endorsement qualifies when all certificate-scope requirements are met, all requirements with
+that endorsement as scope are met, and every endorsement it ``requires_endorsements`` qualifies.
+A requirement with ``required: false`` is reported but blocks nothing; a ``jurisdiction_rule``
+requirement blocks only when enforced (see ``rules.JurisdictionRuleRule``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lms.eligibility.facts import CLINICAL_EXTRAORAL, CLINICAL_INTRAORAL, LAB_IN_PERSON, TraineeFacts
+from lms.eligibility.rules import (
+    RULES,
+    Context,
+    RequirementResult,
+    capitalise,
+    counted_hours,
+    join_words,
+    jurisdiction_notice,
+    plural,
+    rule_applies,
+)
+
+__all__ = ["Decision", "RequirementResult", "evaluate", "evaluate_requirement", "hours_by_category"]
+
+CERTIFICATE_SCOPE = "certificate"
+# The endorsement every certificate carries; the decision semantics name it.
+BASE_ENDORSEMENT = "extraoral"
+JURISDICTION_RULE_TYPE = "jurisdiction_rule"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of an eligibility check, with everything needed to explain it."""
+
+    eligible: bool
+    endorsements: list[str] = field(default_factory=list)  # qualifying endorsement ids, in standard order
+    requirements: list[RequirementResult] = field(default_factory=list)  # in standard order
+    notices: list[str] = field(default_factory=list)  # jurisdiction notices (not legal advice)
+    next_steps: list[str] = field(default_factory=list)  # what to do next, most basic first
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape; callers add trainee, program and standard identifiers."""
+        return {
+            "eligible": self.eligible,
+            "endorsements": list(self.endorsements),
+            "requirements": [asdict(r) for r in self.requirements],
+            "notices": list(self.notices),
+            "next_steps": list(self.next_steps),
+            "summary": self.summary,
+        }
+
+    @property
+    def open_requirements(self) -> list[RequirementResult]:
+        """Requirements that are not met (blocking or not), in standard order."""
+        return [r for r in self.requirements if not r.met]
+
+
+def hours_by_category(facts: TraineeFacts) -> dict[str, float]:
+    """Approved, non-superseded hours per category, rounded to 2 decimals.
+
+    The three standard categories are always present (0.0 when empty); any other category that
+    has counted hours is included too. Minutes are summed as integers before converting, so the
+    totals do not depend on record order.
+    """
+    minutes = dict.fromkeys((LAB_IN_PERSON, CLINICAL_EXTRAORAL, CLINICAL_INTRAORAL), 0)
+    for h in counted_hours(facts):
+        minutes[h.category] = minutes.get(h.category, 0) + h.minutes
+    return {category: round(total / 60, 2) for category, total in minutes.items()}
+
+
+def _is_blocking(req: Mapping[str, Any]) -> bool:
+    # A jurisdiction_rule result is already met whenever the rule is not enforced, so the
+    # enforcement list, not ``required``, decides whether it can block.
+    if req.get("type") == JURISDICTION_RULE_TYPE:
+        return True
+    return req.get("required", True) is not False
+
+
+def evaluate_requirement(req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+    """Evaluate one requirement with its registered rule type.
+
+    An unknown rule type yields an unmet result instead of an exception: the decision fails
+    closed and says why, and the page that shows it still renders.
+    """
+    rule_cls = RULES.get(str(req.get("type")))
+    if rule_cls is None:
+        return RequirementResult(
+            id=str(req["id"]),
+            title=str(req.get("title") or req["id"]),
+            scope=str(req.get("scope") or CERTIFICATE_SCOPE),
+            met=False,
+            progress="Unknown requirement type",
+            reason=f"This standard uses a requirement type the system does not know ({req.get('type')!r}).",
+            next_step="Ask an admin to correct the standard.",
+        )
+    return rule_cls().evaluate(req, ctx)
+
+
+def evaluate(
+    standard: Mapping[str, Any],
+    facts: TraineeFacts,
+    jurisdiction_rules: Sequence[Mapping[str, Any]] = (),
+    attestations: Iterable[str] = frozenset(),
+) -> Decision:
+    """Decide a trainee's eligibility under a parsed standard.
+
+    ``standard`` is the parsed standard file (a dict). ``jurisdiction_rules`` are plain dicts
+    (id, jurisdiction, profession, activity, summary, requires, source_cite, verified_on, status);
+    every one that matches the trainee's jurisdiction and profession becomes a notice.
+
+    ``attestations`` is the set of jurisdiction-rule ids that the trainee's licence is recorded as
+    satisfying (for example, an admin has checked that a Washington licence carries the intraoral
+    endorsement). The engine cannot see licence endorsements itself, so an enforced, applicable
+    ``jurisdiction_rule`` requirement is met only when its rule id is in this set. It does not
+    depend on ``TraineeFacts`` so callers can supply it from wherever licence checks are kept.
+    """
+    jurisdiction_rules = tuple(jurisdiction_rules)  # read twice below; a generator would be spent
+    ctx = Context.build(standard, facts, jurisdiction_rules, frozenset(attestations))
+    reqs = list(standard.get("requirements") or ())
+    results = [evaluate_requirement(req, ctx) for req in reqs]
+    blocking = [r for req, r in zip(reqs, results, strict=True) if _is_blocking(req)]
+
+    endorsement_defs = {str(e["id"]): e for e in standard.get("endorsements") or ()}
+    open_by_scope: dict[str, list[RequirementResult]] = {}
+    for r in blocking:
+        if not r.met:
+            open_by_scope.setdefault(r.scope, []).append(r)
+    certificate_ok = not open_by_scope.get(CERTIFICATE_SCOPE)
+
+    def qualifies(endorsement_id: str, seen: frozenset[str] = frozenset()) -> bool:
+        if endorsement_id in seen or endorsement_id not in endorsement_defs:
+            return False  # an unknown or circular prerequisite never qualifies
+        required = endorsement_defs[endorsement_id].get("requires_endorsements") or ()
+        return (
+            certificate_ok
+            and not open_by_scope.get(endorsement_id)
+            and all(qualifies(str(e), seen | {endorsement_id}) for e in required)
+        )
+
+    eligible = certificate_ok and (BASE_ENDORSEMENT not in endorsement_defs or qualifies(BASE_ENDORSEMENT))
+    endorsements = [e for e in endorsement_defs if qualifies(e)] if eligible else []
+
+    notices = [
+        jurisdiction_notice(rule, facts)
+        for rule in sorted(jurisdiction_rules, key=lambda r: str(r.get("id")))
+        if rule_applies(rule, facts)
+    ]
+    return Decision(
+        eligible=eligible,
+        endorsements=endorsements,
+        requirements=results,
+        notices=notices,
+        next_steps=_next_steps(open_by_scope, list(endorsement_defs)),
+        summary=_summary(eligible, endorsements, endorsement_defs, open_by_scope, blocking),
+    )
+
+
+def _next_steps(open_by_scope: Mapping[str, list[RequirementResult]], endorsement_ids: list[str]) -> list[str]:
+    # Certificate steps first, then each endorsement in standard order, then any other scope.
+    scopes = [CERTIFICATE_SCOPE, *endorsement_ids]
+    scopes += sorted(s for s in open_by_scope if s not in scopes)
+    steps: list[str] = []
+    for scope in scopes:
+        for r in open_by_scope.get(scope, ()):
+            step = r.next_step if scope == CERTIFICATE_SCOPE else f"{capitalise(scope)} endorsement: {r.next_step}"
+            if r.next_step and step not in steps:
+                steps.append(step)
+    return steps
+
+
+def _ids(results: Sequence[RequirementResult]) -> str:
+    return ", ".join(r.id for r in results)
+
+
+def _summary(
+    eligible: bool,
+    endorsements: list[str],
+    endorsement_defs: Mapping[str, Mapping[str, Any]],
+    open_by_scope: Mapping[str, list[RequirementResult]],
+    blocking: Sequence[RequirementResult],
+) -> str:
+    if not eligible:
+        open_cert = open_by_scope.get(CERTIFICATE_SCOPE, [])
+        if open_cert:
+            total = sum(1 for r in blocking if r.scope == CERTIFICATE_SCOPE)
+            return (
+                f"Not yet eligible: {len(open_cert)} of {total} certificate "
+                f"{plural(total, 'requirement')} still open ({_ids(open_cert)})."
+            )
+        open_base = open_by_scope.get(BASE_ENDORSEMENT, [])
+        if not open_base:
+            return f"Not yet eligible: the endorsements the {BASE_ENDORSEMENT} endorsement depends on are not met."
+        return (
+            f"Not yet eligible: the {BASE_ENDORSEMENT} endorsement has {len(open_base)} "
+            f"{plural(len(open_base), 'requirement')} still open ({_ids(open_base)})."
+        )
+    text = f"Eligible for certification with the {join_words(endorsements)} {plural(len(endorsements), 'endorsement')}."
+    if not endorsements:
+        text = "Eligible for certification."
+    for endorsement_id in endorsement_defs:
+        if endorsement_id in endorsements:
+            continue
+        open_own = open_by_scope.get(endorsement_id, [])
+        if open_own:
+            text += (
+                f" The {endorsement_id} endorsement is not yet met: {len(open_own)} "
+                f"{plural(len(open_own), 'requirement')} still open ({_ids(open_own)})."
+            )
+        else:
+            needs = [str(e) for e in endorsement_defs[endorsement_id].get("requires_endorsements") or ()]
+            text += f" The {endorsement_id} endorsement also needs the {join_words(needs)} endorsement first."
+    return text

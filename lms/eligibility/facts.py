@@ -1,0 +1,107 @@
+"""Plain facts about one trainee, as the eligibility engine sees them.
+
+The engine never touches Flask or the database: callers (views, CLI, issuing) build a
+``TraineeFacts`` from the records and hand it over. Every record keeps its own status so the
+engine itself decides what counts (only approved hours, only current assessments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+# Hour-entry states as stored by the hours ledger.
+HOUR_APPROVED = "approved"
+HOUR_SUBMITTED = "submitted"
+HOUR_NEEDS_INFO = "needs_info"
+HOUR_REJECTED = "rejected"
+
+# Hour categories used by the default program and standard.
+LAB_IN_PERSON = "lab_in_person"
+CLINICAL_EXTRAORAL = "clinical_extraoral"
+CLINICAL_INTRAORAL = "clinical_intraoral"
+
+DENTAL_PROFESSIONS = frozenset({"dental_hygienist", "dentist", "dental_therapist"})
+
+
+@dataclass(frozen=True)
+class HourFact:
+    """One entry of the hours ledger."""
+
+    id: int
+    category: str
+    minutes: int
+    status: str  # submitted | approved | needs_info | rejected
+    entry_date: date
+    superseded: bool = False  # True once a later correction replaces this entry
+    case_code: str | None = None  # the trainee's own de-identified case number, never a patient identifier
+    screening_id: int | None = None  # the pre-treatment screening an intraoral entry relies on
+
+
+@dataclass(frozen=True)
+class CriterionFact:
+    id: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class ObservationFact:
+    """One signed competency assessment (a direct observation)."""
+
+    id: int
+    competency_id: str  # e.g. "C6"
+    level: int  # entrustment level 1-5
+    critical_failure: bool
+    criteria: tuple[CriterionFact, ...]
+    assessor_id: int
+    assessor_is_dental: bool  # assessor's profession has oral-health assessment scope
+    observed_on: date
+    recorded_seq: int = 0  # tie-break for observations on the same day (record id order)
+    superseded: bool = False  # True once an amendment replaces this record
+    case_code: str | None = None
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
+class AgreementFact:
+    """A collaboration agreement with a licensed dental professional (Route N)."""
+
+    id: int
+    status: str  # pending | verified | rejected | revoked
+    valid_from: date
+    valid_until: date
+    dentist_profession: str
+
+
+@dataclass(frozen=True)
+class CreditFact:
+    """Continuing-education credit used for renewal."""
+
+    topic: str  # orofacial | ethics | infection_control | other
+    hours: float
+    completed_on: date
+
+
+@dataclass(frozen=True)
+class TraineeFacts:
+    email: str
+    name: str
+    profession: str | None  # profession key, e.g. "massage_therapist"
+    jurisdiction: str | None  # e.g. "US-WA", "CA-BC", "OTHER"
+    license_number: str | None
+    license_expires_on: date | None
+    omt_status: str | None  # None (nothing on file) | pending | verified | rejected
+    omt_hours: float
+    omt_completed_on: date | None
+    cpr_expires_on: date | None
+    infection_control_ack: bool
+    completed_modules: frozenset[str]  # module ids, e.g. {"M1", "M2"}
+    hours: tuple[HourFact, ...] = ()
+    observations: tuple[ObservationFact, ...] = ()
+    agreements: tuple[AgreementFact, ...] = ()
+    credits: tuple[CreditFact, ...] = ()
+    today: date = field(default_factory=date.today)
+
+    @property
+    def is_dental(self) -> bool:
+        return self.profession in DENTAL_PROFESSIONS

@@ -1,0 +1,678 @@
+"""Registry of requirement rule types.
+
+Every requirement in a standard names a ``type``; the class registered under that type turns the
+requirement's ``params`` and the trainee's facts into a ``RequirementResult`` with plain-language
+progress, a reason when unmet, and the next step to take. Requirement parameters are data (the
+standard file), never code.
+
+Adding a rule type means writing one small ``Rule`` subclass decorated with ``@register`` and its
+tests; the engine picks it up from ``RULES``.
+
+All text here is read by trainees and boards, so it says what is missing in everyday words and
+never depends on the order records arrive in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from lms.eligibility.competency import CompetencyStatus, sign_off
+from lms.eligibility.facts import (
+    CLINICAL_EXTRAORAL,
+    CLINICAL_INTRAORAL,
+    DENTAL_PROFESSIONS,
+    HOUR_APPROVED,
+    LAB_IN_PERSON,
+    AgreementFact,
+    HourFact,
+    TraineeFacts,
+)
+
+CATEGORY_LABELS = {
+    LAB_IN_PERSON: "in-person lab",
+    CLINICAL_EXTRAORAL: "clinical extraoral",
+    CLINICAL_INTRAORAL: "clinical intraoral",
+}
+
+JURISDICTION_NAMES = {
+    "US-WA": "Washington",
+    "US-OR": "Oregon",
+    "US-NC": "North Carolina",
+    "US-OH": "Ohio",
+    "CA-BC": "British Columbia",
+    "CA-ON": "Ontario",
+    "CA-MB": "Manitoba",
+    "CA-NB": "New Brunswick",
+    "CA-AB": "Alberta",
+    "OTHER": "Other jurisdiction",
+}
+
+# Jurisdiction-rule statuses that take a rule out of use (no notice, never applies).
+INACTIVE_RULE_STATUSES = frozenset({"retired", "withdrawn", "superseded", "inactive"})
+# Statuses meaning the rule's wording was cited but not read at the source.
+UNCONFIRMED_RULE_STATUSES = frozenset({"v", "s/v", "unverified"})
+
+AGREEMENT_VERIFIED = "verified"
+
+ASK_ADMIN_STEP = "Ask an admin to correct the standard"
+PROFILE_PROFESSION_STEP = "Record your regulated health profession in your profile"
+
+
+# --------------------------------------------------------------------------- results and context
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """The outcome of one requirement, in words a trainee or board can follow."""
+
+    id: str
+    title: str
+    scope: str  # certificate | <endorsement id>
+    met: bool
+    progress: str  # e.g. "Clinical intraoral hours: 12.5 of 20"
+    reason: str = ""  # why it is unmet; empty when met
+    next_step: str = ""  # what to do next; empty when met
+
+
+def counted_hours(facts: TraineeFacts) -> tuple[HourFact, ...]:
+    """Hour entries that count: approved and not superseded, ordered by (entry_date, id)."""
+    return tuple(
+        sorted(
+            (h for h in facts.hours if h.status == HOUR_APPROVED and not h.superseded),
+            key=lambda h: (h.entry_date, h.id),
+        )
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """Everything a rule may look at: the standard, the facts, and values worked out once."""
+
+    standard: Mapping[str, Any]
+    facts: TraineeFacts
+    counted_hours: tuple[HourFact, ...] = ()
+    minutes_by_category: Mapping[str, int] = field(default_factory=dict)
+    competencies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    jurisdiction_rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    enforced_rules: frozenset[str] = frozenset()
+    attestations: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        standard: Mapping[str, Any],
+        facts: TraineeFacts,
+        jurisdiction_rules: Iterable[Mapping[str, Any]] = (),
+        attestations: Iterable[str] = frozenset(),
+    ) -> Context:
+        """Build the context for one evaluation (counting hours once for all rules)."""
+        hours = counted_hours(facts)
+        minutes: dict[str, int] = {}
+        for h in hours:
+            minutes[h.category] = minutes.get(h.category, 0) + h.minutes
+        return cls(
+            standard=standard,
+            facts=facts,
+            counted_hours=hours,
+            minutes_by_category=minutes,
+            competencies={str(c["id"]): c for c in standard.get("competencies") or ()},
+            jurisdiction_rules={str(r["id"]): r for r in jurisdiction_rules},
+            enforced_rules=frozenset(str(r) for r in standard.get("jurisdiction_rules_enforced") or ()),
+            attestations=frozenset(attestations),
+        )
+
+    @property
+    def today(self) -> date:
+        """The evaluation date (from the facts, so tests and snapshots are reproducible)."""
+        return self.facts.today
+
+
+# --------------------------------------------------------------------------- wording helpers
+
+
+def fmt_number(value: float) -> str:
+    """A number with at most two decimals and no trailing zeros: 20 -> "20", 7.50 -> "7.5"."""
+    return f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_hours(minutes: int) -> str:
+    """Minutes shown as hours, e.g. 750 -> "12.5"."""
+    return fmt_number(minutes / 60)
+
+
+def plural(n: float, one: str, many: str | None = None) -> str:
+    """``one`` when n is exactly 1, otherwise ``many`` (default: one + "s")."""
+    return one if n == 1 else (many or one + "s")
+
+
+def join_words(words: Sequence[str]) -> str:
+    """["a"] -> "a"; ["a", "b"] -> "a and b"; ["a", "b", "c"] -> "a, b and c"."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def capitalise(text: str) -> str:
+    """Upper-case the first letter only (keeps "OMT", "in-person" and the like intact)."""
+    return text[:1].upper() + text[1:]
+
+
+def profession_label(key: str | None) -> str:
+    """``"massage_therapist"`` -> ``"massage therapist"``."""
+    return (key or "unknown profession").replace("_", " ")
+
+
+def with_article(noun: str) -> str:
+    """ "dentist" -> "a dentist"; "occupational therapist" -> "an occupational therapist"."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def jurisdiction_label(code: str | None) -> str:
+    """``"US-WA"`` -> ``"Washington"``; unknown codes are shown as given."""
+    return JURISDICTION_NAMES.get(code or "", code or "no jurisdiction")
+
+
+def category_label(category: str) -> str:
+    """Hour category key -> words, e.g. ``"clinical_intraoral"`` -> ``"clinical intraoral"``."""
+    return CATEGORY_LABELS.get(category, category.replace("_", " "))
+
+
+def rule_professions(rule: Mapping[str, Any]) -> list[str]:
+    """A jurisdiction rule's profession field as a list (it may be one key or several)."""
+    value = rule.get("profession")
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def rule_applies(rule: Mapping[str, Any], facts: TraineeFacts) -> bool:
+    """True when a jurisdiction rule is in use and matches the trainee's jurisdiction and profession."""
+    if str(rule.get("status") or "").lower() in INACTIVE_RULE_STATUSES:
+        return False
+    if not facts.jurisdiction or rule.get("jurisdiction") != facts.jurisdiction:
+        return False
+    professions = rule_professions(rule)
+    return "*" in professions or "any" in professions or (facts.profession in professions)
+
+
+def short_cite(rule: Mapping[str, Any]) -> str:
+    """The first citation of a rule, e.g. "WAC 246-830-490" from "WAC 246-830-490; RCW 18.108.250 ..."."""
+    return str(rule.get("source_cite") or rule.get("id") or "no citation").split(";")[0].strip()
+
+
+def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
+    """One line naming the place, profession, rule, citation and date last checked.
+
+    E.g. "Washington, massage therapist: ... (WAC 246-830-490, last verified 2026-11-26; not legal advice)".
+    """
+    place = rule.get("jurisdiction_name") or jurisdiction_label(str(rule.get("jurisdiction") or ""))
+    professions = rule_professions(rule)
+    who = profession_label(facts.profession if facts.profession in professions else (professions or [None])[0])
+    summary = str(rule.get("summary") or "").strip().rstrip(".")
+    verified = rule.get("verified_on")
+    verified_text = verified.isoformat() if isinstance(verified, date) else str(verified or "date unknown")
+    extra = ""
+    if str(rule.get("status") or "").lower() in UNCONFIRMED_RULE_STATUSES:
+        extra = "; wording not yet confirmed at the source"
+    return f"{place}, {who}: {summary} ({short_cite(rule)}, last verified {verified_text}{extra}; not legal advice)"
+
+
+# --------------------------------------------------------------------------- registry
+
+
+RULES: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make a rule type available to standards under ``cls.type``."""
+    if not getattr(cls, "type", None):
+        raise ValueError(f"{cls.__name__} has no rule type")
+    if cls.type in RULES and RULES[cls.type] is not cls:
+        raise ValueError(f"rule type {cls.type!r} is already registered by {RULES[cls.type].__name__}")
+    RULES[cls.type] = cls
+    return cls
+
+
+class Rule:
+    """Base class of a requirement rule type.
+
+    Subclasses set ``type`` and implement ``evaluate``. ``req`` is one entry of the standard's
+    ``requirements`` list (``id``, ``type``, ``scope``, ``title``, ``params``).
+    """
+
+    type: ClassVar[str] = ""
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        """Evaluate one requirement for the trainee in ``ctx``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def params(req: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The requirement's parameters (an empty mapping when there are none)."""
+        return req.get("params") or {}
+
+    def title(self, req: Mapping[str, Any], ctx: Context) -> str:
+        """The requirement's title from the standard, or a sensible default."""
+        return str(req.get("title") or req["id"])
+
+    def result(
+        self, req: Mapping[str, Any], ctx: Context, met: bool, progress: str, reason: str = "", next_step: str = ""
+    ) -> RequirementResult:
+        """Wrap an outcome with the requirement's id, title and scope (reason and next step only when unmet)."""
+        return RequirementResult(
+            id=str(req["id"]),
+            title=self.title(req, ctx),
+            scope=str(req.get("scope") or "certificate"),
+            met=met,
+            progress=progress,
+            reason="" if met else reason,
+            # Next steps read as short imperatives in a list, without a closing full stop.
+            next_step="" if met else next_step.rstrip("."),
+        )
+
+    def met(self, req: Mapping[str, Any], ctx: Context, progress: str) -> RequirementResult:
+        """A met result."""
+        return self.result(req, ctx, True, progress)
+
+    def unmet(
+        self, req: Mapping[str, Any], ctx: Context, progress: str, reason: str, next_step: str
+    ) -> RequirementResult:
+        """An unmet result with why and what to do next."""
+        return self.result(req, ctx, False, progress, reason, next_step)
+
+
+# --------------------------------------------------------------------------- credentials and profile
+
+
+@register
+class ProfessionRule(Rule):
+    """``profession`` {professions: [keys]}: the trainee's regulated profession is one of those listed."""
+
+    type = "profession"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        allowed = [str(p) for p in self.params(req).get("professions") or ()]
+        profession = ctx.facts.profession
+        if not profession:
+            reason = "No regulated health profession is recorded on your profile."
+            return self.unmet(req, ctx, "Profession: not recorded", reason, PROFILE_PROFESSION_STEP)
+        label = profession_label(profession)
+        if profession in allowed:
+            return self.met(req, ctx, f"Profession: {label}")
+        accepted = join_words([profession_label(p) for p in allowed]) or "none listed"
+        reason = f"{capitalise(label)} is not one of the professions this standard accepts ({accepted})."
+        step = "Contact an admin if you also hold a profession this standard accepts"
+        return self.unmet(req, ctx, f"Profession: {label}", reason, step)
+
+
+@register
+class LicenseCurrentRule(Rule):
+    """``license_current`` {}: a licence number is on file and its expiry date is today or later."""
+
+    type = "license_current"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        number, expires = ctx.facts.license_number, ctx.facts.license_expires_on
+        if not number:
+            reason = "No licence or registration number is recorded."
+            step = "Add your licence or registration number and its expiry date to your profile"
+            return self.unmet(req, ctx, "Licence: not on file", reason, step)
+        if expires is None:
+            reason = "The licence expiry date is not recorded, so the licence cannot be shown to be current."
+            step = "Add your licence expiry date to your profile"
+            return self.unmet(req, ctx, "Licence: expiry date not recorded", reason, step)
+        if expires < ctx.today:
+            reason = f"Your licence expired on {expires.isoformat()}."
+            step = "Renew your licence and update its expiry date in your profile"
+            return self.unmet(req, ctx, f"Licence: expired on {expires.isoformat()}", reason, step)
+        return self.met(req, ctx, f"Licence: current until {expires.isoformat()}")
+
+
+@register
+class OmtCredentialRule(Rule):
+    """``omt_credential`` {min_hours}: a verified OMT foundation course of at least ``min_hours``."""
+
+    type = "omt_credential"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        status, hours = ctx.facts.omt_status, ctx.facts.omt_hours
+        min_hours = float(self.params(req).get("min_hours") or 0)
+        need = fmt_number(min_hours)
+        upload = f"Upload the certificate of an OMT foundation course of at least {need} hours"
+        label = "OMT foundation course"
+        if status is None:
+            return self.unmet(req, ctx, f"{label}: not on file", f"No {label} certificate is on file.", upload)
+        if status == "pending":
+            reason = "Your OMT course certificate has not been verified yet."
+            step = "Wait for an admin to verify your OMT course certificate"
+            return self.unmet(req, ctx, f"{label}: waiting for verification", reason, step)
+        if status != "verified":
+            reason = "Your OMT course certificate was not accepted."
+            return self.unmet(req, ctx, f"{label}: not accepted", reason, upload)
+        have = fmt_number(hours)
+        if hours < min_hours:
+            reason = f"The verified OMT course has {have} hours; at least {need} are needed."
+            return self.unmet(req, ctx, f"{label}: {have} of {need} hours", reason, upload)
+        return self.met(req, ctx, f"{label}: verified, {have} hours")
+
+
+@register
+class CprCurrentRule(Rule):
+    """``cpr_current`` {}: a CPR/BLS card that expires today or later."""
+
+    type = "cpr_current"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        expires = ctx.facts.cpr_expires_on
+        step = "Complete an in-person CPR/BLS course and upload the card with its expiry date"
+        if expires is None:
+            return self.unmet(req, ctx, "CPR/BLS: not on file", "No CPR/BLS card is on file.", step)
+        if expires < ctx.today:
+            reason = f"Your CPR/BLS card expired on {expires.isoformat()}."
+            return self.unmet(req, ctx, f"CPR/BLS: expired on {expires.isoformat()}", reason, step)
+        return self.met(req, ctx, f"CPR/BLS: current until {expires.isoformat()}")
+
+
+@register
+class InfectionControlAckRule(Rule):
+    """``infection_control_ack`` {}: the infection-control and glove protocol was acknowledged."""
+
+    type = "infection_control_ack"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        label = "Infection-control and glove protocol"
+        if ctx.facts.infection_control_ack:
+            return self.met(req, ctx, f"{label}: acknowledged")
+        reason = "You have not yet acknowledged the infection-control and glove protocol."
+        step = "Read and acknowledge the infection-control and glove protocol"
+        return self.unmet(req, ctx, f"{label}: not acknowledged", reason, step)
+
+
+# --------------------------------------------------------------------------- training and hours
+
+
+@register
+class ModulesCompletedRule(Rule):
+    """``modules_completed`` {modules: [ids]}: every listed module is completed."""
+
+    type = "modules_completed"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        modules = [str(m) for m in self.params(req).get("modules") or ()]
+        missing = [m for m in modules if m not in ctx.facts.completed_modules]
+        progress = f"Modules: {len(modules) - len(missing)} of {len(modules)} completed"
+        if not missing:
+            return self.met(req, ctx, progress)
+        reason = f"Not yet completed: {', '.join(missing)}."
+        step = f"Complete {plural(len(missing), 'module')} {join_words(missing)}"
+        return self.unmet(req, ctx, progress, reason, step)
+
+
+def _categories(params: Mapping[str, Any]) -> list[str]:
+    """``category`` and/or ``categories`` from a requirement's params, without repeats."""
+    found: list[str] = []
+    single = params.get("category")
+    for c in ([single] if single else []) + list(params.get("categories") or ()):
+        if str(c) not in found:
+            found.append(str(c))
+    return found
+
+
+@register
+class ApprovedHoursRule(Rule):
+    """``approved_hours`` {category | categories, min_hours}: approved hours in those categories.
+
+    Only approved, non-superseded entries count; submitted, needs-info and rejected entries never do.
+    """
+
+    type = "approved_hours"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        params = self.params(req)
+        categories = _categories(params)
+        min_hours = float(params.get("min_hours") or 0)
+        need_minutes = round(min_hours * 60)  # whole minutes, so sums never suffer float drift
+        have_minutes = sum(ctx.minutes_by_category.get(c, 0) for c in categories)
+        label = join_words([category_label(c) for c in categories]) or "no category"
+        have, need = fmt_hours(have_minutes), fmt_number(min_hours)
+        progress = f"{capitalise(label)} hours: {have} of {need}"
+        if not categories:
+            reason = "This requirement names no hour category, so no hours can count toward it."
+            return self.unmet(req, ctx, progress, reason, ASK_ADMIN_STEP)
+        short = max(0, need_minutes - have_minutes)
+        if not short:
+            return self.met(req, ctx, progress)
+        reason = (
+            f"{have} approved {label} {plural(have_minutes / 60, 'hour')} so far; {need} needed. "
+            "Only hours an instructor has approved count."
+        )
+        step = f"Log and get approval for {fmt_hours(short)} more {label} {plural(short / 60, 'hour')}"
+        return self.unmet(req, ctx, progress, reason, step)
+
+
+@register
+class ClinicalSessionsRule(Rule):
+    """``clinical_sessions`` {categories, min_sessions, min_cases}: approved sessions and distinct cases.
+
+    Each approved, non-superseded hour entry in the categories is one session; cases are the
+    distinct de-identified case codes among them.
+    """
+
+    type = "clinical_sessions"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        params = self.params(req)
+        categories = set(_categories(params))
+        min_sessions = int(params.get("min_sessions") or 0)
+        min_cases = int(params.get("min_cases") or 0)
+        entries = [h for h in ctx.counted_hours if h.category in categories]
+        sessions = len(entries)
+        cases = len({h.case_code for h in entries if h.case_code})
+        progress = f"Approved clinical sessions: {sessions} of {min_sessions}"
+        if min_cases > 0:
+            progress += f", distinct cases: {cases} of {min_cases}"
+        sessions_short = max(0, min_sessions - sessions)
+        cases_short = max(0, min_cases - cases)
+        if not (sessions_short or cases_short):
+            return self.met(req, ctx, progress)
+        reasons = []
+        if sessions_short:
+            reasons.append(f"{sessions} approved {plural(sessions, 'session')} so far; {min_sessions} needed.")
+        if cases_short:
+            reasons.append(f"They cover {cases} distinct {plural(cases, 'case')}; {min_cases} needed.")
+        more = max(sessions_short, cases_short)  # each new session can add one new case
+        step = f"Log and get approval for {more} more clinical {plural(more, 'session')}"
+        if cases_short:
+            step += f", covering {cases_short} more distinct {plural(cases_short, 'case')} (your own case numbers)"
+        return self.unmet(req, ctx, progress, " ".join(reasons), step)
+
+
+# --------------------------------------------------------------------------- competencies
+
+
+@register
+class CompetencyRule(Rule):
+    """``competency`` {competency: id}: sign-off per the competency's definition in the standard."""
+
+    type = "competency"
+
+    def _definition(self, req: Mapping[str, Any], ctx: Context) -> Mapping[str, Any] | None:
+        return ctx.competencies.get(str(self.params(req).get("competency") or ""))
+
+    def title(self, req: Mapping[str, Any], ctx: Context) -> str:
+        definition = self._definition(req, ctx)
+        if req.get("title") or definition is None:
+            return super().title(req, ctx)
+        return f"{definition['id']} {definition.get('title') or ''}".strip()
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        definition = self._definition(req, ctx)
+        if definition is None:
+            missing = self.params(req).get("competency")
+            reason = f"Competency {missing} is not defined in this standard."
+            return self.unmet(req, ctx, f"Competency {missing}: not defined", reason, ASK_ADMIN_STEP)
+        status = sign_off(definition, ctx.facts.observations, trainee_is_dental=ctx.facts.is_dental)
+        progress = f"{status.label}: {status.progress}"
+        if status.signed_off:
+            return self.met(req, ctx, progress)
+        return self.unmet(req, ctx, progress, self._reason(status), self._next_step(status))
+
+    @staticmethod
+    def _reason(s: CompetencyStatus) -> str:
+        parts = []
+        if s.passing < s.required:
+            in_a_row = " in a row" if s.required > 1 else ""
+            parts.append(
+                f"Sign-off needs {s.required} passing {plural(s.required, 'observation')}{in_a_row} "
+                f"(level {s.required_level} or above, no critical failure, every critical criterion met); "
+                f"{s.passing} so far."
+            )
+        if s.breaking_observation is not None:
+            day, why = s.breaking_observation.observed_on.isoformat(), "; ".join(s.breaking_reasons)
+            parts.append(f"The observation on {day} did not pass ({why}), so observations before it no longer count.")
+        elif s.reset_by is not None and s.passing < s.required:
+            day = s.reset_by.observed_on.isoformat()
+            parts.append(f"A critical failure on {day} reset the count; only observations after it count.")
+        if s.passing == 0:
+            return " ".join(parts)  # with nothing passed yet, the next step lists the other conditions
+        if s.assessors_short:
+            parts.append(
+                f"The passing observations are by {s.assessors} {plural(s.assessors, 'assessor')}; "
+                f"{s.min_assessors} different assessors are needed."
+            )
+        if s.cases_short:
+            parts.append(f"They cover {s.cases} distinct {plural(s.cases, 'case')}; {s.min_cases} needed.")
+        if s.dental_assessor_needed and not s.dental_assessor_present:
+            parts.append("At least one of them must be by a dental-professional assessor.")
+        return " ".join(parts)
+
+    @staticmethod
+    def _next_step(s: CompetencyStatus) -> str:
+        dental_short = 1 if s.dental_assessor_needed and not s.dental_assessor_present else 0
+        # One new passing observation adds at most one assessor, one case and one dental assessor.
+        more = max(s.required - s.passing, s.assessors_short, s.cases_short, dental_short, 1)
+        step = f"Arrange {more} more passing {plural(more, 'observation')} of {s.label} at level {s.required_level}+"
+        if s.assessors_short:
+            step += f", by at least {s.assessors_short} more {plural(s.assessors_short, 'assessor')}"
+        if s.cases_short:
+            step += f", on {s.cases_short} more distinct {plural(s.cases_short, 'case')}"
+        if dental_short:
+            step += ", including one by a dental-professional assessor"
+        return step
+
+
+# --------------------------------------------------------------------------- screening and jurisdiction
+
+
+def agreement_problem(agreement: AgreementFact, today: date) -> str:
+    """Why a collaboration agreement does not count for Route N today, or "" when it does."""
+    ref = f"agreement #{agreement.id}"
+    if agreement.status == "revoked":
+        return f"{ref} was revoked"
+    if agreement.status == "rejected":
+        return f"{ref} was rejected at review"
+    if agreement.status == "pending":
+        return f"{ref} is waiting for verification"
+    if agreement.status != AGREEMENT_VERIFIED:
+        return f"{ref} has status {agreement.status!r}, which does not count"
+    if agreement.dentist_profession not in DENTAL_PROFESSIONS:
+        return (
+            f"{ref} is with {with_article(profession_label(agreement.dentist_profession))}, not a dental professional"
+        )
+    if agreement.valid_until < today:
+        return f"{ref} expired on {agreement.valid_until.isoformat()}"
+    if agreement.valid_from > today:
+        return f"{ref} only takes effect on {agreement.valid_from.isoformat()}"
+    return ""
+
+
+@register
+class ScreeningRouteRule(Rule):
+    """``screening_route`` {}: Route D or Route N for intraoral screening (prerequisite P3).
+
+    Route D: the trainee's profession is a dental one, so the licence covers oral-health screening.
+    Route N: anyone else needs a verified, current, unrevoked collaboration agreement with a licensed
+    dental professional. Pending, rejected, revoked, expired and not-yet-valid agreements do not count,
+    and the reason names each one and why.
+    """
+
+    type = "screening_route"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        facts = ctx.facts
+        if facts.is_dental:
+            return self.met(req, ctx, f"Route D: met through your {profession_label(facts.profession)} licence")
+        agreements = sorted(facts.agreements, key=lambda a: a.id)
+        valid = [a for a in agreements if not agreement_problem(a, ctx.today)]
+        if valid:
+            best = max(valid, key=lambda a: (a.valid_until, a.id))
+            who, until = profession_label(best.dentist_profession), best.valid_until.isoformat()
+            return self.met(
+                req,
+                ctx,
+                f"Route N: verified collaboration agreement #{best.id} with {with_article(who)}, until {until}",
+            )
+        upload = "Upload a collaboration agreement with a licensed dental professional (Route N)"
+        if not agreements:
+            who = profession_label(facts.profession) if facts.profession else "not recorded"
+            reason = (
+                f"Intraoral work needs Route D or Route N screening. Your profession ({who}) is not a dental one "
+                "(Route D), and no collaboration agreement with a licensed dental professional is on file (Route N)."
+            )
+            step = f"{upload}, or, if you hold a dental licence, record your dental profession (Route D)"
+            return self.unmet(req, ctx, "Route N: no collaboration agreement on file", reason, step)
+        problems = "; ".join(agreement_problem(a, ctx.today) for a in agreements)
+        reason = (
+            "Route N needs a verified, current collaboration agreement with a licensed dental professional, "
+            f"and none on file counts: {problems}."
+        )
+        pending = [a.id for a in agreements if a.status == "pending"]
+        step = f"{upload}, or wait for an admin to verify agreement #{pending[-1]}" if pending else upload
+        return self.unmet(req, ctx, "Route N: no current verified collaboration agreement", reason, step)
+
+
+@register
+class JurisdictionRuleRule(Rule):
+    """``jurisdiction_rule`` {rule: id}: a rule of the trainee's jurisdiction, enforced only on request.
+
+    It blocks only when the standard lists the rule id in ``jurisdiction_rules_enforced`` and the rule
+    applies to the trainee (same jurisdiction and profession). The engine cannot see a licence's
+    endorsements, so an enforced, applicable rule is met only when its id is among the attestations
+    (rules the trainee's licence is recorded as satisfying). Otherwise it is met and reported as
+    "not applicable" or "notice only"; the engine adds the notice text itself.
+    """
+
+    type = "jurisdiction_rule"
+
+    def title(self, req: Mapping[str, Any], ctx: Context) -> str:
+        return str(req.get("title") or f"Jurisdiction rule {self.params(req).get('rule')}")
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        rule_id = str(self.params(req).get("rule") or "")
+        enforced = rule_id in ctx.enforced_rules
+        rule = ctx.jurisdiction_rules.get(rule_id)
+        if rule is None and not enforced:
+            return self.met(req, ctx, "not applicable (rule not in the jurisdiction data)")
+        if rule is None:
+            # Enforced but unknown: fail closed, the standard relies on a rule nobody can check.
+            reason = f"The standard enforces jurisdiction rule {rule_id}, but it is not in the jurisdiction data."
+            return self.unmet(req, ctx, "Jurisdiction rule not found", reason, ASK_ADMIN_STEP)
+        if not rule_applies(rule, ctx.facts):
+            return self.met(req, ctx, "not applicable")
+        cite = short_cite(rule)
+        if not enforced:
+            return self.met(req, ctx, f"Notice only: {cite} applies to you but this standard does not enforce it")
+        if rule_id in ctx.attestations:
+            return self.met(req, ctx, f"{cite}: your licence is recorded as meeting it")
+        who = profession_label(ctx.facts.profession)
+        summary = str(rule.get("summary") or "").strip().rstrip(".")
+        reason = (
+            f"{cite} applies to you as {with_article(who)} in {jurisdiction_label(ctx.facts.jurisdiction)}: {summary}. "
+            "Your licence is not recorded as meeting it."
+        )
+        step = f"Send evidence that your licence meets {cite} (such as the endorsement on it) for an admin to record"
+        return self.unmet(req, ctx, f"{cite}: not recorded on your licence", reason, step)

@@ -1,0 +1,38 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from lms.hours.models import CATEGORY_LABELS
+
+CASE_CODE_HINT = ("Optional: your own case number, such as C07. Never a patient's name, initials, date of birth or "
+                  "record number.")
+
+
+class HourEntryForm(FlaskForm):
+    entry_date = DateField("Date of the session", validators=[DataRequired()])
+    minutes = IntegerField("Duration in minutes",
+                           validators=[DataRequired(), NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes.")])
+    category = SelectField("Category", choices=list(CATEGORY_LABELS.items()))
+    supervisor_id = SelectField("Supervising instructor", coerce=int, choices=[])
+    setting = StringField("Setting", validators=[DataRequired(), Length(max=200)],
+                          description="For example: university teaching clinic, supervised lab.")
+    case_code = StringField("Case number", validators=[Optional(), Length(max=20),
+                                                       Regexp(r"^[A-Za-z0-9-]*$", message="Letters, digits and dashes only.")],
+                            description=CASE_CODE_HINT)
+    screening_id = SelectField("Pre-treatment screening (clinical intraoral only)", coerce=int, choices=[],
+                               validate_choice=False)
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)],
+                          description="What you practised. Do not include anything that identifies a patient.")
+
+    def __init__(self, *args, supervisors=(), screenings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supervisor_id.choices = [(0, "Choose an instructor")] + [(u.id, u.name) for u in supervisors]
+        self.screening_id.choices = [(0, "None")] + [
+            (s.id, f"{s.session_date.isoformat()} · {s.case_code or 'no case number'} · {s.outcome}")
+            for s in screenings]
+
+
+class HourDecisionForm(FlaskForm):
+    decision = SelectField("Decision", choices=[("approved", "Approve"), ("needs_info", "Needs information"),
+                                                ("rejected", "Reject")])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,178 @@
+"""The hours ledger.
+
+Entries move submitted → approved / needs_info / rejected. Only the named supervisor or an admin decides, and never on
+their own hours. Entry content is never edited: a correction is a new entry that points at the one it corrects. An
+entry is *superseded* once a correction of it is approved, or — when the original never counted (needs_info or
+rejected) — as soon as the correction is submitted. Only approved, non-superseded entries count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from lms.core import audit
+from lms.core.timeutil import today
+from lms.extensions import db
+from lms.hours.models import CATEGORY_LABELS, HourDecision, HourEntry
+
+MAX_ENTRY_MINUTES = 24 * 60
+PAST_LIMIT_DAYS = 366 * 3
+
+
+class LedgerError(ValueError):
+    """A submission or decision that cannot be accepted; the message says why and what to do."""
+
+
+@dataclass
+class EntryInput:
+    entry_date: date
+    minutes: int
+    category: str
+    supervisor_id: int
+    setting: str
+    notes: str = ""
+    case_code: str | None = None
+    screening_id: int | None = None
+
+
+def superseded_ids_query(trainee_id: int | None = None):
+    """Ids of entries replaced by a correction (see module docstring)."""
+    original = aliased(HourEntry)
+    q = (
+        sa.select(HourEntry.corrects_id)
+        .join(original, original.id == HourEntry.corrects_id)
+        .where(sa.or_(HourEntry.status == "approved", original.status.in_(("needs_info", "rejected"))))
+    )
+    if trainee_id is not None:
+        q = q.where(HourEntry.trainee_id == trainee_id)
+    return q
+
+
+def validate_entry(trainee, data: EntryInput, *, daily_cap_hours: float, corrects: HourEntry | None = None) -> None:
+    from lms.auth.models import User
+
+    if data.category not in CATEGORY_LABELS:
+        raise LedgerError("Choose a category: lab in person, clinical extraoral or clinical intraoral.")
+    if data.entry_date > today():
+        raise LedgerError("The date cannot be in the future. Log sessions after they happen.")
+    if data.entry_date < today() - timedelta(days=PAST_LIMIT_DAYS):
+        raise LedgerError("The date is more than three years ago. Ask an administrator to record older hours.")
+    if data.minutes <= 0:
+        raise LedgerError("The duration must be more than zero minutes.")
+    if data.minutes > MAX_ENTRY_MINUTES:
+        raise LedgerError("One entry cannot be longer than 24 hours.")
+    supervisor = db.session.get(User, data.supervisor_id)
+    if supervisor is None or not supervisor.has_role("instructor", "admin") or not supervisor.is_enabled:
+        raise LedgerError("Choose a supervising instructor from the list.")
+    if supervisor.id == trainee.id:
+        raise LedgerError("You cannot supervise your own hours.")
+    if not data.setting.strip():
+        raise LedgerError("Describe the setting (for example, 'University teaching clinic').")
+    # The daily cap counts every entry of that day that may still count (not rejected, not superseded).
+    superseded = superseded_ids_query(trainee.id)
+    logged = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(HourEntry.minutes), 0)).where(
+            HourEntry.trainee_id == trainee.id,
+            HourEntry.entry_date == data.entry_date,
+            HourEntry.status.in_(("submitted", "approved", "needs_info")),
+            HourEntry.id.not_in(superseded),
+            *( [HourEntry.id != corrects.id] if corrects is not None else [] ),
+        )
+    ).scalar_one()
+    cap = int(daily_cap_hours * 60)
+    if logged + data.minutes > cap:
+        left = max(cap - logged, 0)
+        raise LedgerError(f"That would take {data.entry_date.isoformat()} past the daily cap of {daily_cap_hours:g} "
+                          f"hours ({left} minutes left that day).")
+    if data.category == "clinical_intraoral":
+        from lms.screening.gate import check_screening_for_entry
+
+        problem = check_screening_for_entry(trainee, data.screening_id, data.entry_date)
+        if problem:
+            raise LedgerError(problem)
+
+
+def submit_entry(trainee, enrollment, data: EntryInput, *, daily_cap_hours: float,
+                 corrects: HourEntry | None = None) -> HourEntry:
+    """Validate and add an entry (a correction when ``corrects`` is given)."""
+    if corrects is not None:
+        if corrects.trainee_id != trainee.id:
+            raise LedgerError("You can only correct your own entries.")
+        if corrects.id in set(db.session.execute(superseded_ids_query(trainee.id)).scalars()):
+            raise LedgerError("That entry has already been corrected.")
+        pending = db.session.execute(
+            sa.select(HourEntry.id).filter_by(corrects_id=corrects.id, status="submitted")).first()
+        if pending:
+            raise LedgerError("A correction of that entry is already waiting for a decision.")
+    validate_entry(trainee, data, daily_cap_hours=daily_cap_hours, corrects=corrects)
+    entry = HourEntry(
+        trainee_id=trainee.id, enrollment_id=enrollment.id, entry_date=data.entry_date, minutes=data.minutes,
+        category=data.category, supervisor_id=data.supervisor_id, setting=data.setting.strip(),
+        notes=(data.notes or "").strip(), case_code=(data.case_code or "").strip() or None,
+        screening_id=data.screening_id if data.category == "clinical_intraoral" else None,
+        corrects_id=corrects.id if corrects else None, status="submitted",
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("hours.submit", "hour_entry", entry.id, actor=trainee, minutes=entry.minutes,
+                 category=entry.category, corrects=entry.corrects_id)
+    return entry
+
+
+def decide(entry: HourEntry, decision: str, *, actor, reason: str = "") -> HourDecision:
+    """Record a decision on a submitted entry."""
+    if decision not in ("approved", "needs_info", "rejected"):
+        raise LedgerError("Unknown decision.")
+    if actor.id == entry.trainee_id:
+        raise LedgerError("Nobody approves their own hours.")
+    if not (actor.has_role("admin") or (actor.has_role("instructor") and actor.id == entry.supervisor_id)):
+        raise LedgerError("Only the named supervisor or an administrator can decide on this entry.")
+    if entry.status != "submitted":
+        raise LedgerError(f"This entry is already {entry.status_label.lower()}; only submitted entries are decided.")
+    if decision in ("needs_info", "rejected") and not reason.strip():
+        raise LedgerError("Tell the trainee why: a reason is required.")
+    # Guard against two decisions racing: only the first update from 'submitted' wins.
+    updated = db.session.execute(
+        sa.update(HourEntry).where(HourEntry.id == entry.id, HourEntry.status == "submitted")
+        .values(status=decision).execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        raise LedgerError("Another decision was recorded on this entry a moment ago.")
+    db.session.refresh(entry)
+    record = HourDecision(entry_id=entry.id, decision=decision, reason=reason.strip(), actor_id=actor.id)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(f"hours.{decision}", "hour_entry", entry.id, actor=actor, reason=reason.strip())
+    return record
+
+
+def counted_minutes_by_category(trainee_id: int) -> dict[str, int]:
+    """Approved, non-superseded minutes per category."""
+    rows = db.session.execute(
+        sa.select(HourEntry.category, sa.func.sum(HourEntry.minutes))
+        .where(HourEntry.trainee_id == trainee_id, HourEntry.status == "approved",
+               HourEntry.id.not_in(superseded_ids_query(trainee_id)))
+        .group_by(HourEntry.category)
+    ).all()
+    return {cat: int(total) for cat, total in rows}
+
+
+def entries_for(trainee_id: int) -> list[HourEntry]:
+    return list(db.session.execute(
+        sa.select(HourEntry).filter_by(trainee_id=trainee_id).order_by(HourEntry.entry_date.desc(), HourEntry.id.desc())
+    ).scalars())
+
+
+def superseded_ids(trainee_id: int) -> set[int]:
+    return set(db.session.execute(superseded_ids_query(trainee_id)).scalars())
+
+
+def pending_for(actor) -> list[HourEntry]:
+    q = sa.select(HourEntry).where(HourEntry.status == "submitted")
+    if not actor.has_role("admin"):
+        q = q.where(HourEntry.supervisor_id == actor.id)
+    return list(db.session.execute(q.order_by(HourEntry.submitted_at)).scalars())

@@ -1,0 +1,86 @@
+"""The hours ledger: supervised practicum and lab hours."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.timeutil import utcnow
+from lms.extensions import db
+
+CATEGORY_LABELS = {
+    "lab_in_person": "Lab, in person",
+    "clinical_extraoral": "Clinical, extraoral",
+    "clinical_intraoral": "Clinical, intraoral",
+}
+STATUS_LABELS = {
+    "submitted": "Submitted",
+    "approved": "Approved",
+    "needs_info": "Needs information",
+    "rejected": "Rejected",
+}
+
+
+class HourEntry(db.Model):
+    """One logged session. Its content never changes; a correction is a new entry pointing at this one."""
+
+    __tablename__ = "hour_entries"
+    __table_args__ = (
+        sa.CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes_range"),
+        sa.CheckConstraint("status IN ('submitted','approved','needs_info','rejected')", name="status_known"),
+        sa.CheckConstraint("supervisor_id <> trainee_id", name="not_self_supervised"),
+        sa.Index("ix_hour_entries_trainee_status", "trainee_id", "status"),
+        sa.Index("ix_hour_entries_supervisor_status", "supervisor_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id"), index=True)
+    entry_date: Mapped[date]
+    minutes: Mapped[int]
+    category: Mapped[str] = mapped_column(sa.String(30))
+    supervisor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    setting: Mapped[str] = mapped_column(sa.String(200))
+    case_code: Mapped[str | None] = mapped_column(sa.String(20))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    screening_id: Mapped[int | None] = mapped_column(sa.ForeignKey("screenings.id"))
+    corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hour_entries.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default="submitted")
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trainee = relationship("User", foreign_keys=[trainee_id])
+    supervisor = relationship("User", foreign_keys=[supervisor_id])
+    corrects = relationship("HourEntry", remote_side=[id])
+    decisions = relationship("HourDecision", order_by="HourDecision.id", back_populates="entry")
+    screening = relationship("Screening")
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 2)
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS.get(self.category, self.category)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+class HourDecision(db.Model):
+    """An instructor's or admin's decision on an entry (append-only history of its status)."""
+
+    __tablename__ = "hour_decisions"
+    __table_args__ = (sa.CheckConstraint("decision IN ('approved','needs_info','rejected')", name="decision_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("hour_entries.id"), index=True)
+    decision: Mapped[str] = mapped_column(sa.String(12))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entry = relationship("HourEntry", back_populates="decisions")
+    actor = relationship("User")

@@ -1,0 +1,119 @@
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.auth.models import User
+from lms.core.security import role_required
+from lms.extensions import db
+from lms.hours import ledger
+from lms.hours.forms import HourDecisionForm, HourEntryForm
+from lms.hours.models import HourEntry
+from lms.screening.models import Screening
+from lms.training.models import Program
+from lms.training.operations import get_enrollment
+
+bp = Blueprint("hours", __name__, url_prefix="/hours")
+
+
+def _supervisors():
+    return db.session.execute(
+        db.select(User).where(User.role == "instructor", User.is_enabled.is_(True)).order_by(User.name)
+    ).scalars().all()
+
+
+def _screenings(trainee_id):
+    return db.session.execute(
+        db.select(Screening).filter_by(trainee_id=trainee_id).order_by(Screening.session_date.desc()).limit(50)
+    ).scalars().all()
+
+
+def _context():
+    program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
+    enrollment = get_enrollment(current_user.id, program.id) if program else None
+    return program, enrollment
+
+
+def _page(form, corrects=None, status=200):
+    program, enrollment = _context()
+    entries = ledger.entries_for(current_user.id)
+    minutes = ledger.counted_minutes_by_category(current_user.id)
+    return render_template("hours/index.html", form=form, program=program, enrollment=enrollment, entries=entries,
+                           superseded=ledger.superseded_ids(current_user.id), minutes=minutes, corrects=corrects), status
+
+
+def _form(**kwargs):
+    return HourEntryForm(supervisors=_supervisors(), screenings=_screenings(current_user.id), **kwargs)
+
+
+@bp.get("/")
+@role_required("trainee")
+def index():
+    corrects = None
+    if request.args.get("correct", "").isdigit():
+        corrects = db.session.get(HourEntry, int(request.args["correct"]))
+        if corrects is None or corrects.trainee_id != current_user.id:
+            abort(404)
+    if corrects:
+        form = _form(obj=corrects)
+    else:
+        form = _form()
+    return _page(form, corrects)
+
+
+@bp.post("/")
+@role_required("trainee")
+def submit():
+    program, enrollment = _context()
+    if enrollment is None:
+        flash("Enroll in the program before logging hours.", "error")
+        return redirect(url_for("training.program"))
+    form = _form()
+    corrects = None
+    corrects_raw = request.form.get("corrects_id", "")
+    if corrects_raw.isdigit():
+        corrects = db.session.get(HourEntry, int(corrects_raw))
+        if corrects is None or corrects.trainee_id != current_user.id:
+            abort(404)
+    if not form.validate_on_submit():
+        return _page(form, corrects, 400)
+    data = ledger.EntryInput(
+        entry_date=form.entry_date.data, minutes=form.minutes.data, category=form.category.data,
+        supervisor_id=form.supervisor_id.data, setting=form.setting.data, notes=form.notes.data or "",
+        case_code=form.case_code.data, screening_id=form.screening_id.data or None)
+    try:
+        ledger.submit_entry(current_user, enrollment, data, daily_cap_hours=program.daily_cap_hours,
+                            corrects=corrects)
+    except ledger.LedgerError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(form, corrects, 422)
+    db.session.commit()
+    flash("Your hours were submitted to your supervisor." if not corrects else
+          "Your correction was submitted. The original entry stays in your history.", "success")
+    return redirect(url_for("hours.index"))
+
+
+@bp.get("/queue")
+@role_required("instructor", "admin")
+def queue():
+    return render_template("hours/queue.html", entries=ledger.pending_for(current_user), form=HourDecisionForm())
+
+
+@bp.post("/<int:entry_id>/decide")
+@role_required("instructor", "admin")
+def decide(entry_id: int):
+    entry = db.get_or_404(HourEntry, entry_id)
+    if not current_user.has_role("admin") and entry.supervisor_id != current_user.id:
+        abort(404)
+    form = HourDecisionForm()
+    if not form.validate_on_submit():
+        flash("Choose a decision.", "error")
+        return redirect(url_for("hours.queue"))
+    try:
+        ledger.decide(entry, form.decision.data, actor=current_user, reason=form.reason.data or "")
+    except ledger.LedgerError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("hours.queue"))
+    db.session.commit()
+    flash(f"Entry {entry.id} of {entry.trainee.name}: {entry.status_label.lower()}.", "success")
+    return redirect(url_for("hours.queue"))

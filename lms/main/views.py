@@ -1,0 +1,45 @@
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from lms.extensions import db
+from lms.hours import ledger
+from lms.training.models import Program
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
+    return render_template("main/index.html", program=program)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    role = current_user.role
+    if role == "trainee":
+        return _trainee_dashboard()
+    if role == "instructor":
+        return redirect(url_for("hours.queue"))
+    if role == "admin":
+        return redirect(url_for("admin.trainees"))
+    return redirect(url_for("certificates.bulk"))
+
+
+def _trainee_dashboard():
+    from lms.certificates.queries import certificates_for
+    from lms.eligibility.service import decision_for
+    from lms.training import operations as training
+
+    program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
+    enrollment = training.get_enrollment(current_user.id, program.id) if program else None
+    progress = training.progress(enrollment) if enrollment else None
+    gaps = training.prerequisite_gaps(current_user, program) if program and not enrollment else []
+    entries = ledger.entries_for(current_user.id)
+    minutes = ledger.counted_minutes_by_category(current_user.id)
+    pending = [e for e in entries if e.status in ("submitted", "needs_info")]
+    td = decision_for(current_user) if enrollment else None
+    return render_template("main/trainee_dashboard.html", program=program, enrollment=enrollment, progress=progress,
+                           gaps=gaps, entries=entries[:10], minutes=minutes, pending=pending, td=td,
+                           certificates=certificates_for(current_user.id))

@@ -1,0 +1,292 @@
+"""Course content as files: ``courses/<program>/program.yaml`` and ``modules/NN-slug.md``.
+
+``load_program_dir`` parses and checks everything first and returns errors as ``path:line: message``; nothing is
+written unless the whole program is valid. ``apply_program`` then writes it in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+from markdown_it import MarkdownIt
+
+from lms.extensions import db
+
+DELIVERIES = {"online", "in-person", "blended"}
+MODULE_KEY = re.compile(r"^M\d{1,2}$")
+SLUG = re.compile(r"^\d{2}-[a-z0-9-]+$")
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable("table")
+
+
+def render_markdown(text: str) -> str:
+    """Render course Markdown to HTML. Raw HTML in the source is escaped, never passed through."""
+    html = _md.render(text)
+    # Links in course text may only be web or in-page links.
+    return re.sub(r'href="(?!https?://|#|/)[^"]*"', 'href="#"', html)
+
+
+@dataclass
+class ContentError:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class ParsedModule:
+    key: str
+    slug: str
+    position: int
+    title: str
+    objectives: list[str]
+    didactic_hours: Decimal
+    delivery: str
+    body: str
+    questions: list[dict]
+    sources: list[str]
+
+
+@dataclass
+class ParsedProgram:
+    id: str
+    title: str
+    version: str
+    summary: str
+    pass_mark: int
+    manifest: dict
+    modules: list[ParsedModule] = field(default_factory=list)
+    digest: str = ""
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line numbers (1-based) of top-level keys, for error messages."""
+    lines = {}
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            lines[k.value] = k.start_mark.line + 1
+            if isinstance(v, yaml.SequenceNode):
+                for i, item in enumerate(v.value):
+                    lines[f"{k.value}[{i}]"] = item.start_mark.line + 1
+    return lines
+
+
+def _yaml(text: str, path: str, errors: list[ContentError], line_offset: int = 0):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 1 if mark else 1) + line_offset
+        problem = getattr(exc, "problem", None) or str(exc)
+        errors.append(ContentError(path, line, f"invalid YAML: {problem}"))
+        return None
+
+
+def _parse_module(path: Path, position: int, root: Path, errors: list[ContentError]) -> ParsedModule | None:
+    rel = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        errors.append(ContentError(rel, 1, "a module file must start with '---' front matter"))
+        return None
+    end = text.find("\n---", 4)
+    if end == -1:
+        errors.append(ContentError(rel, 1, "front matter is not closed with '---'"))
+        return None
+    front_text = text[4:end + 1]
+    body = text[end + 4:].lstrip("\n")
+    n_err = len(errors)
+    front = _yaml(front_text, rel, errors, line_offset=1)
+    if len(errors) > n_err:
+        return None
+    lines = {k: v + 1 for k, v in _key_lines(front_text).items()}
+    if not isinstance(front, dict):
+        errors.append(ContentError(rel, 2, "front matter must be a mapping of fields"))
+        return None
+
+    def err(key: str, message: str) -> None:
+        errors.append(ContentError(rel, lines.get(key, 2), message))
+
+    for key in ("id", "title", "objectives", "didactic_hours", "delivery", "questions"):
+        if key not in front:
+            err(key, f"missing field '{key}'")
+    if len(errors) > n_err:
+        return None
+    key = str(front["id"])
+    if not MODULE_KEY.match(key):
+        err("id", f"module id '{key}' must look like M1, M2, ...")
+    if not isinstance(front["objectives"], list) or not all(isinstance(o, str) for o in front["objectives"]):
+        err("objectives", "objectives must be a list of sentences")
+    try:
+        hours = Decimal(str(front["didactic_hours"]))
+        if hours <= 0 or hours > 100:
+            raise ValueError
+    except Exception:
+        err("didactic_hours", "didactic_hours must be a number of hours between 0 and 100")
+        hours = Decimal(0)
+    if front["delivery"] not in DELIVERIES:
+        err("delivery", f"delivery must be one of: {', '.join(sorted(DELIVERIES))}")
+    questions = front["questions"]
+    if not isinstance(questions, list) or not questions:
+        err("questions", "questions must be a non-empty list")
+        questions = []
+    seen = set()
+    for i, q in enumerate(questions):
+        qline = lines.get("questions", 2) + 1
+        if not isinstance(q, dict):
+            errors.append(ContentError(rel, qline, f"question {i + 1} must be a mapping"))
+            continue
+        missing = [k for k in ("id", "prompt", "choices", "answer") if k not in q]
+        if missing:
+            errors.append(ContentError(rel, qline, f"question {i + 1} is missing {', '.join(missing)}"))
+            continue
+        if q["id"] in seen:
+            errors.append(ContentError(rel, qline, f"question id '{q['id']}' is used twice"))
+        seen.add(q["id"])
+        choices = q["choices"]
+        if not isinstance(choices, list) or len(choices) < 2:
+            errors.append(ContentError(rel, qline, f"question {q['id']} needs at least two choices"))
+        elif not isinstance(q["answer"], int) or not 0 <= q["answer"] < len(choices):
+            errors.append(ContentError(rel, qline, f"question {q['id']}: answer must be a choice index 0-{len(choices) - 1}"))
+    if len(errors) > n_err:
+        return None
+    return ParsedModule(
+        key=key, slug=path.stem, position=position, title=str(front["title"]), objectives=list(front["objectives"]),
+        didactic_hours=hours, delivery=front["delivery"], body=body,
+        questions=[{"id": str(q["id"]), "prompt": str(q["prompt"]), "choices": [str(c) for c in q["choices"]],
+                    "answer": int(q["answer"]), "explanation": str(q.get("explanation", ""))} for q in questions],
+        sources=[str(s) for s in front.get("sources", [])],
+    )
+
+
+def load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[ContentError]]:
+    """Parse and check one program folder. Returns (program, errors); program is None when there are errors."""
+    program_dir = Path(program_dir)
+    root = program_dir
+    errors: list[ContentError] = []
+    manifest_path = program_dir / "program.yaml"
+    rel = f"{program_dir.name}/program.yaml"
+    if not manifest_path.exists():
+        return None, [ContentError(rel, 1, "program.yaml not found")]
+    text = manifest_path.read_text(encoding="utf-8")
+    data = _yaml(text, rel, errors)
+    if errors:
+        return None, errors
+    lines = _key_lines(text)
+    if not isinstance(data, dict):
+        return None, [ContentError(rel, 1, "program.yaml must be a mapping of fields")]
+    for key in ("id", "title", "version", "pass_mark", "modules"):
+        if key not in data:
+            errors.append(ContentError(rel, 1, f"missing field '{key}'"))
+    if errors:
+        return None, errors
+    pass_mark = data["pass_mark"]
+    if not isinstance(pass_mark, int) or not 1 <= pass_mark <= 100:
+        errors.append(ContentError(rel, lines.get("pass_mark", 1), "pass_mark must be a whole percentage 1-100"))
+    modules: list[ParsedModule] = []
+    slugs = data["modules"] if isinstance(data["modules"], list) else []
+    if not slugs:
+        errors.append(ContentError(rel, lines.get("modules", 1), "modules must list at least one module"))
+    keys_seen: set[str] = set()
+    for i, slug in enumerate(slugs):
+        line = lines.get(f"modules[{i}]", lines.get("modules", 1))
+        if not isinstance(slug, str) or not SLUG.match(slug):
+            errors.append(ContentError(rel, line, f"module '{slug}' must be named NN-slug"))
+            continue
+        path = program_dir / "modules" / f"{slug}.md"
+        if not path.exists():
+            errors.append(ContentError(rel, line, f"unknown module '{slug}': modules/{slug}.md does not exist"))
+            continue
+        module = _parse_module(path, i + 1, root, errors)
+        if module:
+            if module.key in keys_seen:
+                errors.append(ContentError(f"{program_dir.name}/modules/{slug}.md", 2,
+                                           f"module id '{module.key}' is used by another module"))
+            keys_seen.add(module.key)
+            modules.append(module)
+    listed = {f"{s}.md" for s in slugs if isinstance(s, str)}
+    for extra in sorted((program_dir / "modules").glob("*.md")):
+        if extra.name not in listed:
+            errors.append(ContentError(f"{program_dir.name}/modules/{extra.name}", 1,
+                                       "module file is not listed in program.yaml"))
+    if errors:
+        return None, errors
+    digest = hashlib.sha256(text.encode())
+    for m in sorted((program_dir / "modules").glob("*.md")):
+        digest.update(m.name.encode() + b"\0" + m.read_bytes())
+    manifest = {k: v for k, v in data.items() if k not in ("modules",)}
+    manifest = _jsonable(manifest)
+    return ParsedProgram(
+        id=str(data["id"]), title=str(data["title"]), version=str(data["version"]),
+        summary=str(data.get("summary", "")), pass_mark=pass_mark, manifest=manifest, modules=modules,
+        digest=digest.hexdigest(),
+    ), []
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def apply_program(parsed: ParsedProgram) -> tuple[str, int]:
+    """Insert or update a program and its modules (idempotent). Returns (program id, modules changed)."""
+    from lms.training.models import Module, Program
+
+    program = db.session.get(Program, parsed.id)
+    if program is None:
+        program = Program(id=parsed.id)
+        db.session.add(program)
+    elif program.content_digest == parsed.digest:
+        return parsed.id, 0
+    program.title, program.version, program.summary = parsed.title, parsed.version, parsed.summary
+    program.pass_mark, program.manifest, program.content_digest = parsed.pass_mark, parsed.manifest, parsed.digest
+    db.session.flush()
+    existing = {m.module_key: m for m in db.session.execute(
+        sa.select(Module).filter_by(program_id=parsed.id)).scalars()}
+    changed = 0
+    # Positions and slugs are unique per program: move old rows out of the way first.
+    for m in existing.values():
+        m.position = -m.id
+        m.slug = f"retired-{m.id}"
+    db.session.flush()
+    for pm in parsed.modules:
+        m = existing.pop(pm.key, None) or Module(program_id=parsed.id, module_key=pm.key)
+        m.slug, m.position, m.title, m.objectives = pm.slug, pm.position, pm.title, pm.objectives
+        m.didactic_hours, m.delivery, m.body_md = pm.didactic_hours, pm.delivery, pm.body
+        m.questions, m.sources, m.is_active = pm.questions, pm.sources, True
+        db.session.add(m)
+        changed += 1
+    for m in existing.values():
+        m.is_active = False
+    db.session.flush()
+    return parsed.id, changed
+
+
+def load_all(courses_dir: Path) -> tuple[list[str], list[ContentError]]:
+    """Check every program folder first; write nothing unless all are valid."""
+    parsed, errors = [], []
+    for d in sorted(p for p in Path(courses_dir).iterdir() if (p / "program.yaml").exists()):
+        program, errs = load_program_dir(d)
+        errors.extend(errs)
+        if program:
+            parsed.append(program)
+    if errors:
+        return [], errors
+    return [apply_program(p)[0] for p in parsed], []
