@@ -76,7 +76,7 @@ def _enroll(user, program, today, days_ago=200):
     return enrollment
 
 
-def _pass_modules(user, enrollment, program, keys=None):
+def pass_modules(user, enrollment, program, keys=None):
     from lms.training.models import Module
     from lms.training.operations import submit_knowledge_check
 
@@ -87,7 +87,7 @@ def _pass_modules(user, enrollment, program, keys=None):
             submit_knowledge_check(enrollment, m, {q["id"]: q["answer"] for q in m.questions}, actor=user)
 
 
-def _log(user, enrollment, program, supervisor, *, day, minutes, category, case, screening=None, decision="approved",
+def log_session(user, enrollment, program, supervisor, *, day, minutes, category, case, screening=None, decision="approved",
          reason=""):
     from lms.hours.ledger import EntryInput, decide, submit_entry
 
@@ -101,7 +101,7 @@ def _log(user, enrollment, program, supervisor, *, day, minutes, category, case,
     return entry
 
 
-def _screen(user, day, case, route):
+def screen(user, day, case, route):
     from lms.screening.operations import ScreeningInput, record_screening
 
     findings = {k: "normal" for k in ("extraoral", "teeth", "gingiva", "bone", "tongue", "soft_tissue")}
@@ -110,25 +110,25 @@ def _screen(user, day, case, route):
         clearance_date=day - timedelta(days=7) if route == "N" else None, case_code=case))
 
 
-def _practicum(user, enrollment, program, supervisor, today, route):
+def log_practicum(user, enrollment, program, supervisor, today, route):
     offset = 25
     for i in range(8):  # 16 h of supervised lab
-        _log(user, enrollment, program, supervisor, day=today - timedelta(days=offset), minutes=120,
+        log_session(user, enrollment, program, supervisor, day=today - timedelta(days=offset), minutes=120,
              category="lab_in_person", case=None)
         offset += 1
     for i in range(14):  # 10.5 h clinical extraoral
-        _log(user, enrollment, program, supervisor, day=today - timedelta(days=offset), minutes=45,
+        log_session(user, enrollment, program, supervisor, day=today - timedelta(days=offset), minutes=45,
              category="clinical_extraoral", case=f"C{i % 10 + 1:02d}")
         offset += 1
     for i in range(16):  # 12 h clinical intraoral, each with its own pre-treatment screening
         day = today - timedelta(days=offset)
         case = f"C{i % 10 + 1:02d}"
-        _log(user, enrollment, program, supervisor, day=day, minutes=45, category="clinical_intraoral", case=case,
-             screening=_screen(user, day, case, route))
+        log_session(user, enrollment, program, supervisor, day=day, minutes=45, category="clinical_intraoral", case=case,
+             screening=screen(user, day, case, route))
         offset += 1
 
 
-def _observations(user, enrollment, standard, assessors, today, only=None, limit=None):
+def record_observations(user, enrollment, standard, assessors, today, only=None, limit=None):
     from lms.assessments.operations import ObservationInput, record_observation
 
     for comp in standard.data["competencies"]:
@@ -173,44 +173,44 @@ def seed() -> list[str]:
     _profile(hyg, "Harper Quinn Hygienist", "dental_hygienist", "CA-BC", "RDH-20417", today)
     _credential(hyg, instructor)
     enr = _enroll(hyg, program, today)
-    _pass_modules(hyg, enr, program)
-    _practicum(hyg, enr, program, instructor, today, "D")
-    _observations(hyg, enr, standard, assessors, today)
+    pass_modules(hyg, enr, program)
+    log_practicum(hyg, enr, program, instructor, today, "D")
+    record_observations(hyg, enr, standard, assessors, today)
 
     # 2. A massage therapist with everything but a current collaboration agreement: extraoral only.
     mt = _user("massage@orocert.test", "Morgan Massage", "trainee")
     _profile(mt, "Morgan Lee Massage", "massage_therapist", "US-OR", "LMT-18833", today)
     _credential(mt, instructor)
     enr_mt = _enroll(mt, program, today)
-    _pass_modules(mt, enr_mt, program)
+    pass_modules(mt, enr_mt, program)
     agreement = submit_agreement(mt, AgreementInput(
         dentist_name="Dr. Riley Park", dentist_profession="dentist", dentist_license="DDS-5521",
         dentist_jurisdiction="US-OR", valid_from=today - timedelta(days=200), valid_until=today - timedelta(days=15)),
         _evidence(mt, "agreement"))
     decide_agreement(agreement, "verified", actor=admin)
-    _practicum(mt, enr_mt, program, instructor, today, "N")
-    _observations(mt, enr_mt, standard, assessors, today)
+    log_practicum(mt, enr_mt, program, instructor, today, "N")
+    record_observations(mt, enr_mt, standard, assessors, today)
 
     # 3. A speech-language pathologist part-way through: some modules, approved, pending and rejected hours.
     slp = _user("slp@orocert.test", "Sam Speech", "trainee")
     _profile(slp, "Samira Speech", "speech_language_pathologist", "US-WA", "SLP-60021", today)
     _credential(slp, dentist, hours=32)
     enr_slp = _enroll(slp, program, today, days_ago=60)
-    _pass_modules(slp, enr_slp, program, keys={"M1", "M2", "M3", "M4"})
+    pass_modules(slp, enr_slp, program, keys={"M1", "M2", "M3", "M4"})
     for i in range(3):
-        _log(slp, enr_slp, program, instructor, day=today - timedelta(days=10 + i), minutes=120,
+        log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=10 + i), minutes=120,
              category="lab_in_person", case=None)
-    _log(slp, enr_slp, program, instructor, day=today - timedelta(days=14), minutes=90,
+    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=14), minutes=90,
          category="clinical_extraoral", case="C01")
-    _log(slp, enr_slp, program, instructor, day=today - timedelta(days=15), minutes=60,
+    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=15), minutes=60,
          category="clinical_extraoral", case="C02", decision="rejected",
          reason="This session was observation only; log it once you treat under supervision.")
-    _log(slp, enr_slp, program, instructor, day=today - timedelta(days=16), minutes=60,
+    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=16), minutes=60,
          category="clinical_extraoral", case="C03", decision="needs_info",
          reason="Which techniques did you practise? Please correct the entry with notes.")
-    _log(slp, enr_slp, program, instructor, day=today - timedelta(days=2), minutes=120,
+    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=2), minutes=120,
          category="lab_in_person", case=None, decision="submitted")
-    _observations(slp, enr_slp, standard, assessors, today, only={"C1", "C3", "C5"}, limit=2)
+    record_observations(slp, enr_slp, standard, assessors, today, only={"C1", "C3", "C5"}, limit=2)
 
     # 4. A newcomer whose OMT credential waits for review (cannot enroll yet).
     new = _user("newcomer@orocert.test", "Nico Newcomer", "trainee")

@@ -1,0 +1,162 @@
+"""Shared fixtures: a migrated database per test (SQLite file copy, or truncated PostgreSQL), the app, clients.
+
+The database under test comes from TEST_DATABASE_URL (PostgreSQL) or is a fresh SQLite file. The schema always comes
+from the Alembic migrations, never from ``create_all``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig
+from lms import create_app
+from lms.extensions import db as _db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _pg_reset(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("orocert-session")
+
+
+@pytest.fixture(scope="session")
+def signing_config(session_dir) -> dict:
+    """Signing material generated once per test session (key generation is slow)."""
+    from lms.certificates import ob3
+    from lms.certificates.signing import ensure_dev_signing_material
+
+    d = session_dir / "signing"
+    ensure_dev_signing_material(d, "OroCert Test Registry")
+    key = d / "credential-ed25519.pem"
+    key.write_bytes(ob3.issuer_key_to_pem(ob3.generate_issuer_key()))
+    return {"SIGNING_CERT_PATH": str(d / "signer.pem"), "SIGNING_KEY_PATH": str(d / "signer-key.pem"),
+            "SIGNING_CA_PATH": str(d / "ca.pem"), "CREDENTIAL_KEY_PATH": str(key),
+            "ISSUER_NAME": "OroCert Test Registry"}
+
+
+@pytest.fixture(scope="session")
+def migrated_template(session_dir, signing_config):
+    """Run the migrations once: into a template SQLite file, or into the PostgreSQL test database."""
+    from flask_migrate import upgrade
+
+    if PG_URL:
+        _pg_reset(PG_URL)
+        app = create_app(TestingConfig, INSTANCE_PATH=session_dir / "pg-instance", SQLALCHEMY_DATABASE_URI=PG_URL,
+                         **signing_config)
+        with app.app_context():
+            upgrade()
+            _db.engine.dispose()
+        return None
+    template = session_dir / "template.db"
+    app = create_app(TestingConfig, INSTANCE_PATH=session_dir / "template-instance",
+                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{template}", **signing_config)
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    return template
+
+
+def _truncate_all(app) -> None:
+    with app.app_context():
+        tables = [t.name for t in _db.metadata.sorted_tables]
+        with _db.engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db_url(tmp_path, migrated_template) -> str:
+    if PG_URL:
+        return PG_URL
+    target = tmp_path / "orocert.db"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def make_app(tmp_path, db_url, signing_config):
+    """Build extra app instances on the same database (several instances share one database)."""
+    apps = []
+
+    def _make(**overrides):
+        cfg = {"INSTANCE_PATH": tmp_path / f"instance{len(apps)}", "SQLALCHEMY_DATABASE_URI": db_url,
+               **signing_config, **overrides}
+        app = create_app(TestingConfig, **cfg)
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    yield app
+    if PG_URL:
+        _truncate_all(app)
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context with a session, for calling domain code directly."""
+    with app.test_request_context():
+        yield app
+        _db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def program(ctx):
+    """The default program and standard, loaded from courses/."""
+    from lms.standards.operations import load_standard
+    from lms.training.content import load_all
+
+    loaded, errors = load_all(ctx.config["COURSES_DIR"])
+    assert not errors, errors
+    load_standard(ctx.config["COURSES_DIR"] / "omr" / "standard.yaml")
+    _db.session.commit()
+    from lms.training.models import Program
+
+    return _db.session.get(Program, "omr")
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password="correct-horse-battery"):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
