@@ -81,6 +81,11 @@ def _key_lines(text: str) -> dict[str, int]:
             if isinstance(v, yaml.SequenceNode):
                 for i, item in enumerate(v.value):
                     lines[f"{k.value}[{i}]"] = item.start_mark.line + 1
+                    # Keys inside list items (a question's answer), so an error points at its own line.
+                    if isinstance(item, yaml.MappingNode):
+                        for ik, _iv in item.value:
+                            if isinstance(ik, yaml.ScalarNode):
+                                lines[f"{k.value}[{i}].{ik.value}"] = ik.start_mark.line + 1
     return lines
 
 
@@ -144,7 +149,7 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
         questions = []
     seen = set()
     for i, q in enumerate(questions):
-        qline = lines.get("questions", 2) + 1
+        qline = lines.get(f"questions[{i}]", lines.get("questions", 2) + 1)
         if not isinstance(q, dict):
             errors.append(ContentError(rel, qline, f"question {i + 1} must be a mapping"))
             continue
@@ -158,8 +163,10 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
         choices = q["choices"]
         if not isinstance(choices, list) or len(choices) < 2:
             errors.append(ContentError(rel, qline, f"question {q['id']} needs at least two choices"))
-        elif not isinstance(q["answer"], int) or not 0 <= q["answer"] < len(choices):
-            errors.append(ContentError(rel, qline, f"question {q['id']}: answer must be a choice index 0-{len(choices) - 1}"))
+        elif (not isinstance(q["answer"], int) or isinstance(q["answer"], bool)
+              or not 0 <= q["answer"] < len(choices)):
+            errors.append(ContentError(rel, lines.get(f"questions[{i}].answer", qline),
+                                       f"question {q['id']}: answer must be a choice index 0-{len(choices) - 1}"))
     if len(errors) > n_err:
         return None
     return ParsedModule(

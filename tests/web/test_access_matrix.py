@@ -1,0 +1,96 @@
+"""Every route × every role: anonymous visitors are sent to sign in, the wrong role gets 403, the right role gets in.
+
+A route that is not listed in ACCESS fails the test, so a new page cannot ship without a decision on who may use it.
+"""
+
+import pytest
+
+from lms.extensions import db
+from tests.factories import PASSWORD, create_user
+
+PUBLIC = "public"
+ANY = "signed-in"
+T, I, B, A = "trainee", "instructor", "board", "admin"
+
+ACCESS = {
+    "main.index": PUBLIC, "auth.login": PUBLIC, "auth.register": PUBLIC, "static": PUBLIC,
+    "regulations.index": PUBLIC, "regulations.csv": PUBLIC,
+    "certificates.verify_form": PUBLIC, "certificates.verify_page": PUBLIC, "certificates.pdf": PUBLIC,
+    "certificates.credential": PUBLIC, "certificates.status_list": PUBLIC, "certificates.did_document": PUBLIC,
+    "api.certificate": PUBLIC, "api.openapi": PUBLIC, "api.verify_pdf": PUBLIC, "api.verify_bulk": PUBLIC,
+    "main.dashboard": ANY, "auth.account": ANY, "auth.logout": ANY,
+    "providers.profile": {T}, "providers.submit_credential": {T}, "providers.evidence": {T, I, A},
+    "providers.credential_queue": {I, A}, "providers.decide_credential": {I, A},
+    "training.program": {T}, "training.enroll": {T}, "training.module": {T}, "training.knowledge_check": {T},
+    "hours.index": {T}, "hours.submit": {T}, "hours.queue": {I, A}, "hours.decide": {I, A},
+    "screening.index": {T}, "screening.record": {T}, "screening.submit_agreement": {T},
+    "screening.agreement_queue": {I, A}, "screening.decide_agreement": {I, A},
+    "assessments.gradebook": {I, A}, "assessments.trainee": {I, A}, "assessments.record": {I, A},
+    "assessments.detail": {T, I, A},
+    "certificates.mine": {T}, "certificates.apply": {T}, "certificates.bulk": {B, A},
+    "admin.trainees": {A}, "admin.trainee": {A}, "admin.issue": {A}, "admin.move_standard": {A},
+    "admin.decide_application": {A}, "admin.certificates": {A}, "admin.revoke": {A}, "admin.users": {A},
+    "admin.set_enabled": {A}, "admin.standards": {A},
+}
+
+PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy"}
+
+
+def _build(rule, values):
+    from flask import url_for
+
+    return url_for(rule.endpoint, **values)
+
+
+def test_every_route_has_an_access_decision(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    missing = endpoints - ACCESS.keys()
+    assert not missing, f"routes without an access decision: {sorted(missing)}"
+    assert not ACCESS.keys() - endpoints, "ACCESS lists routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", [None, T, I, B, A])
+def test_route_role_matrix(app, role):
+    with app.app_context():
+        user = create_user(role, email=f"{role}@matrix.test") if role else None
+        db.session.commit()
+    client = app.test_client()
+    if user:
+        resp = client.post("/login", data={"email": f"{role}@matrix.test", "password": PASSWORD})
+        assert resp.status_code == 302
+    failures = []
+    for rule in app.url_map.iter_rules():
+        allowed = ACCESS[rule.endpoint]
+        with app.test_request_context():
+            url = _build(rule, {arg: PARAMS.get(arg, 1) for arg in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if rule.endpoint == "auth.logout":
+                continue  # signing out would end this client's session mid-matrix; covered in test_auth
+            resp = client.open(url, method=method)
+            code = resp.status_code
+            resp.close()
+            if code >= 500:
+                failures.append(f"{method} {url} as {role}: {code}")
+            elif allowed == PUBLIC:
+                if code in (401, 403):
+                    failures.append(f"{method} {url} public but {code} for {role}")
+            elif role is None:
+                if not (code == 302 and "/login" in resp.headers.get("Location", "")):
+                    failures.append(f"{method} {url} anonymous got {code}, expected redirect to sign-in")
+            elif allowed == ANY or role in allowed:
+                if code in (401, 403):
+                    failures.append(f"{method} {url} should admit {role}, got {code}")
+            elif code != 403:
+                failures.append(f"{method} {url} should refuse {role} with 403, got {code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_mutating_routes_refuse_get(app):
+    """No state change over GET: every route that changes state accepts only POST."""
+    mutating = {e for e in ACCESS if e.rsplit(".", 1)[-1] in {
+        "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
+        "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
+        "set_enabled", "logout", "verify_pdf", "verify_bulk"}}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in mutating:
+            assert "GET" not in rule.methods, rule.endpoint
