@@ -84,11 +84,12 @@ def register_blueprints(app: Flask) -> None:
     from lms.jurisdictions.views import bp as regulations_bp
     from lms.main.views import bp as main_bp
     from lms.providers.views import bp as providers_bp
+    from lms.renewal.views import bp as renewal_bp
     from lms.screening.views import bp as screening_bp
     from lms.training.views import bp as training_bp
 
     for bp in (main_bp, auth_bp, providers_bp, training_bp, hours_bp, assessments_bp, screening_bp,
-               regulations_bp, certificates_bp, admin_bp, api_bp):
+               regulations_bp, certificates_bp, renewal_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
 

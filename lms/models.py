@@ -14,3 +14,4 @@ from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile  #
 from lms.screening.models import CollaborationAgreement, Screening  # noqa: F401
 from lms.standards.models import StandardMove, StandardVersion  # noqa: F401
 from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt  # noqa: F401
+from lms.renewal.models import ContinuingEducation, RenewalRequest  # noqa: F401

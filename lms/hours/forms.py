@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from lms.hours.models import CATEGORY_LABELS
 
@@ -9,15 +9,21 @@ CASE_CODE_HINT = ("Optional: your own case number, such as C07. Never a patient'
 
 
 class HourEntryForm(FlaskForm):
-    entry_date = DateField("Date of the session", validators=[DataRequired()])
+    entry_date = DateField("Date of the session", validators=[DataRequired(message="Enter the date of the session.")])
+    # InputRequired, not DataRequired: 0 is falsy, and "0 minutes" deserves the range message, not "required".
     minutes = IntegerField("Duration in minutes",
-                           validators=[DataRequired(), NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes.")])
+                           validators=[InputRequired(message="Enter the duration in minutes."),
+                                       NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes.")])
     category = SelectField("Category", choices=list(CATEGORY_LABELS.items()))
-    supervisor_id = SelectField("Supervising instructor", coerce=int, choices=[])
-    setting = StringField("Setting", validators=[DataRequired(), Length(max=200)],
+    # The ledger checks the supervisor (exists, instructor or admin, enabled, not the trainee) with a plain message.
+    supervisor_id = SelectField("Supervising instructor", coerce=int, choices=[], validate_choice=False)
+    setting = StringField("Setting", validators=[
+                              DataRequired(message="Describe the setting, for example 'University teaching clinic'."),
+                              Length(max=200)],
                           description="For example: university teaching clinic, supervised lab.")
-    case_code = StringField("Case number", validators=[Optional(), Length(max=20),
-                                                       Regexp(r"^[A-Za-z0-9-]*$", message="Letters, digits and dashes only.")],
+    case_code = StringField("Case number", validators=[
+                                Optional(), Length(max=20),
+                                Regexp(r"^[A-Za-z0-9-]*$", message="Letters, digits and dashes only.")],
                             description=CASE_CODE_HINT)
     screening_id = SelectField("Pre-treatment screening (clinical intraoral only)", coerce=int, choices=[],
                                validate_choice=False)

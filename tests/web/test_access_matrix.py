@@ -31,6 +31,8 @@ ACCESS = {
     "admin.trainees": {A}, "admin.trainee": {A}, "admin.issue": {A}, "admin.move_standard": {A},
     "admin.decide_application": {A}, "admin.certificates": {A}, "admin.revoke": {A}, "admin.users": {A},
     "admin.set_enabled": {A}, "admin.standards": {A},
+    "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
+    "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy"}
@@ -90,7 +92,8 @@ def test_mutating_routes_refuse_get(app):
     mutating = {e for e in ACCESS if e.rsplit(".", 1)[-1] in {
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
-        "set_enabled", "logout", "verify_pdf", "verify_bulk"}}
+        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
+        "decide_request"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from lms.auth.models import User
 from lms.auth.views import LOGIN_FAILED
@@ -13,21 +15,49 @@ from lms.core.audit import AuditEvent
 from lms.extensions import db
 from tests.factories import PASSWORD, create_user
 
-NEW_PASSWORD = "plum orchard lantern river"
-LONG_PASSPHRASE = "the quiet heron waits beside the cold river until the morning fog lifts away"
+NEW_PASSWORD = "plum orchard lantern river"  # noqa: S105
+LONG_PASSPHRASE = "the quiet heron waits beside the cold river until the morning fog lifts away"  # noqa: S105
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs as it would under a server: in its own app context.
+
+    While a test holds ``ctx``, Flask reuses that app context for client requests, so ``g`` (where Flask-Login caches
+    the signed-in user) and the database session would carry over from one request, or one client, to the next. A
+    signed-out or replayed session would then look signed in (or out) because of the cache, not because of the app.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_clients(app):
+    app.test_client_class = IsolatedClient
+
+
+@pytest.fixture
+def client(app, _isolated_clients):
+    return app.test_client()
+
+
+def _fresh() -> None:
+    # End the test's own transaction so the next query sees what the requests committed (SQLite reads a snapshot).
+    db.session.rollback()
 
 
 def _users() -> list[User]:
-    db.session.expire_all()
+    _fresh()
     return list(db.session.execute(sa.select(User).order_by(User.id)).scalars())
 
 
 def _user(email: str) -> User | None:
-    db.session.expire_all()
+    _fresh()
     return db.session.execute(sa.select(User).filter_by(email=email)).scalar_one_or_none()
 
 
 def _audit_count(action: str) -> int:
+    _fresh()
     return db.session.execute(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(action=action)).scalar_one()
 
 
@@ -97,8 +127,9 @@ def test_register_rejects_weak_passwords_and_writes_nothing(ctx, client, passwor
 
 
 def test_register_accepts_exactly_12_characters_and_a_long_passphrase(ctx, client, app):
-    assert len("amber-tulip7") == 12
-    assert _register(client, email="twelve@example.test", password="amber-tulip7").status_code == 302
+    twelve = "amber-tulip7"
+    assert len(twelve) == 12
+    assert _register(client, email="twelve@example.test", password=twelve).status_code == 302
     assert len(LONG_PASSPHRASE) >= 64 and LONG_PASSPHRASE.islower()
     other = app.test_client()
     assert _register(other, email="long@example.test", password=LONG_PASSPHRASE).status_code == 302

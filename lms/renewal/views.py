@@ -1,0 +1,138 @@
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from lms.certificates.issuing import current_certificate
+from lms.core.security import role_required
+from lms.core.uploads import UploadError, store_upload
+from lms.extensions import db
+from lms.providers.operations import add_evidence
+from lms.renewal import operations
+from lms.renewal.models import CE_TOPICS, ContinuingEducation, RenewalRequest
+
+bp = Blueprint("renewal", __name__)
+
+
+def _attested() -> int:
+    raw = request.values.get("attested_sessions", "0")
+    return int(raw) if raw.isdigit() and int(raw) < 100000 else 0
+
+
+def _page(status=200):
+    cert = current_certificate(current_user.id, current_app.config["DEFAULT_PROGRAM"])
+    credits = db.session.execute(db.select(ContinuingEducation).filter_by(trainee_id=current_user.id)
+                                 .order_by(ContinuingEducation.completed_on.desc())).scalars().all()
+    requests = db.session.execute(db.select(RenewalRequest).filter_by(trainee_id=current_user.id)
+                                  .order_by(RenewalRequest.id.desc())).scalars().all()
+    decision = operations.renewal_decision(cert, attested_sessions=_attested()) if cert else None
+    return render_template("renewal/index.html", cert=cert, credits=credits, requests=requests, decision=decision,
+                           topics=CE_TOPICS, form=FlaskForm(), attested=_attested(), today=date.today()), status
+
+
+@bp.get("/renewal")
+@role_required("trainee")
+def index():
+    return _page()
+
+
+@bp.post("/renewal/ce")
+@role_required("trainee")
+def record_ce():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        completed_on = date.fromisoformat(request.form.get("completed_on", ""))
+        hours = Decimal(request.form.get("hours", ""))
+    except (ValueError, InvalidOperation):
+        flash("Enter the completion date and the hours as a number.", "error")
+        return _page(400)
+    upload = request.files.get("evidence")
+    if upload is None or not upload.filename:
+        flash("Attach the certificate of completion (PDF, PNG or JPEG).", "error")
+        return _page(400)
+    try:
+        stored = store_upload(upload.stream, upload.filename, current_app.config["INSTANCE_PATH"],
+                              current_app.config["UPLOAD_MAX_BYTES"])
+        evidence = add_evidence(current_user, "ce_credit", stored)
+        operations.record_ce(current_user, title=request.form.get("title", "")[:200],
+                             provider=request.form.get("provider", "")[:200], topic=request.form.get("topic", ""),
+                             hours=hours, completed_on=completed_on, evidence=evidence)
+    except (UploadError, operations.RenewalError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(422)
+    db.session.commit()
+    flash("Continuing-education credit recorded. It counts once an instructor or administrator verifies it.",
+          "success")
+    return redirect(url_for("renewal.index"))
+
+
+@bp.post("/renewal/request")
+@role_required("trainee")
+def request_renewal():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    cert = current_certificate(current_user.id, current_app.config["DEFAULT_PROGRAM"])
+    if cert is None:
+        flash("You have no current certificate to renew.", "error")
+        return redirect(url_for("renewal.index"))
+    try:
+        operations.request_renewal(current_user, cert, attested_sessions=_attested())
+    except operations.RenewalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("renewal.index", attested_sessions=_attested()))
+    db.session.commit()
+    flash("Your renewal request was sent to the administrators.", "success")
+    return redirect(url_for("renewal.index"))
+
+
+@bp.get("/renewal/review")
+@role_required("instructor", "admin")
+def review():
+    credits = db.session.execute(db.select(ContinuingEducation).filter_by(status="pending")
+                                 .order_by(ContinuingEducation.created_at)).scalars().all()
+    requests = db.session.execute(db.select(RenewalRequest).filter_by(status="pending")
+                                  .order_by(RenewalRequest.created_at)).scalars().all() \
+        if current_user.has_role("admin") else []
+    return render_template("renewal/review.html", credits=credits, requests=requests, topics=CE_TOPICS,
+                           form=FlaskForm())
+
+
+@bp.post("/renewal/ce/<int:credit_id>/decide")
+@role_required("instructor", "admin")
+def decide_ce(credit_id: int):
+    credit = db.get_or_404(ContinuingEducation, credit_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.decide_ce(credit, request.form.get("decision", ""), actor=current_user,
+                             reason=request.form.get("reason", "")[:2000])
+    except operations.RenewalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("renewal.review"))
+    db.session.commit()
+    flash(f"Credit {credit.id} {credit.status}.", "success")
+    return redirect(url_for("renewal.review"))
+
+
+@bp.post("/renewal/requests/<int:request_id>/decide")
+@role_required("admin")
+def decide_request(request_id: int):
+    req = db.get_or_404(RenewalRequest, request_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.decide_renewal(req, approve=request.form.get("decision") == "approve", actor=current_user,
+                                  note=request.form.get("note", "")[:2000])
+    except operations.RenewalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("renewal.review"))
+    db.session.commit()
+    flash(f"Renewal request {req.id} {req.status}.", "success")
+    return redirect(url_for("renewal.review"))

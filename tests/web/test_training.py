@@ -1,0 +1,333 @@
+"""Enrollment prerequisites, module pages and knowledge checks, through the web."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lms.core.timeutil import today
+from lms.extensions import db
+from lms.training import operations
+from lms.training.content import load_all
+from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt
+from tests.factories import PASSWORD, create_credential, create_profile, create_trainee, create_user, enrollment_of
+
+SHIPPED = Path(__file__).resolve().parents[2] / "courses" / "omr"
+ALL_PROFESSIONS = ("massage_therapist, dental_hygienist, dentist, dental_therapist, nurse, physical_therapist, "
+                   "occupational_therapist, speech_language_pathologist, physician")
+
+
+def _get(client, url, **kw):
+    db.session.commit()  # the client uses its own session: publish ours and start fresh afterwards
+    return client.get(url, **kw)
+
+
+def _post(client, url, data=None, **kw):
+    db.session.commit()
+    return client.post(url, data=data or {}, **kw)
+
+
+def _text(resp) -> str:
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def _login(client, email):
+    resp = _post(client, "/login", {"email": email, "password": PASSWORD})
+    assert resp.status_code == 302, resp.status_code
+
+
+def _count(model, **filters) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).filter_by(**filters))
+
+
+def _load_variant(tmp_path, old: str, new: str) -> None:
+    """Reload the program from a copy of courses/omr whose program.yaml has ``old`` replaced by ``new``."""
+    root = tmp_path / "courses"
+    shutil.copytree(SHIPPED, root / "omr")
+    manifest = root / "omr" / "program.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    manifest.write_text(text.replace(old, new), encoding="utf-8")
+    loaded, errors = load_all(root)
+    assert errors == [] and loaded == ["omr"]
+    db.session.commit()
+
+
+# --- enrollment refusals -------------------------------------------------------------------------------------------
+
+
+def _no_profile(email):
+    user = create_user("trainee", email=email)
+    create_credential(user)
+    return user
+
+
+def _no_credential(email):
+    user = create_user("trainee", email=email)
+    create_profile(user)
+    return user
+
+
+def _pending(email):
+    user = _no_credential(email)
+    create_credential(user, status="pending")
+    return user
+
+
+def _rejected(email):
+    user = _no_credential(email)
+    create_credential(user, status="rejected")  # the factory's rejection reason is "unreadable"
+    return user
+
+
+def _short_course(email):
+    user = _no_credential(email)
+    create_credential(user, hours=20)
+    return user
+
+
+REFUSALS = {
+    "no_profile": (_no_profile, "Your provider profile is not complete.",
+                   "Open your profile and enter your legal name, profession, license and jurisdiction."),
+    "no_credential": (_no_credential, "No OMT foundation credential is on file.",
+                      "Upload the certificate of an OMT course of at least 28 hours on your profile."),
+    "pending": (_pending, "Your OMT credential is waiting for verification.",
+                "An instructor or administrator will review it; you can enroll once it is verified."),
+    "rejected": (_rejected, "Your OMT credential was rejected: unreadable.",
+                 "Upload a corrected certificate on your profile."),
+    "20_hours": (_short_course, "Your verified OMT course has 20 hours; the program needs at least 28.",
+                 "Complete and upload an OMT course of at least 28 hours."),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_enrollment_is_refused_with_what_is_missing_and_how_to_fix_it(ctx, client, program, case):
+    make, title, fix = REFUSALS[case]
+    user = make(f"{case}@example.test")
+    assert [(g.title, g.fix) for g in operations.prerequisite_gaps(user, program)] == [(title, fix)]
+    _login(client, f"{case}@example.test")
+
+    page = _text(_get(client, "/program"))
+    assert title in page and fix in page
+    assert "Enroll in Orofacial" not in page  # no enroll button while a gap remains
+
+    resp = _post(client, "/program/enroll", follow_redirects=True)
+    assert resp.status_code == 200
+    assert "You cannot enroll yet. " + title in _text(resp)
+    assert _count(Enrollment, user_id=user.id) == 0
+    with pytest.raises(operations.EnrollmentError) as exc:
+        operations.enroll(user, program)
+    assert [g.title for g in exc.value.gaps] == [title]
+
+
+def test_enrollment_is_refused_for_a_profession_the_program_excludes(ctx, client, program, tmp_path):
+    _load_variant(tmp_path, ALL_PROFESSIONS, "massage_therapist, dental_hygienist, dentist")
+    user = create_user("trainee", email="pt@example.test")
+    create_profile(user, profession="physical_therapist")
+    create_credential(user)
+    _login(client, "pt@example.test")
+
+    page = _text(_get(client, "/program"))
+    assert "Physical therapist is not an eligible profession for this program." in page
+    assert "The program is open to: Massage therapist, Dental hygienist, Dentist." in page
+
+    resp = _post(client, "/program/enroll", follow_redirects=True)
+    assert "You cannot enroll yet. Physical therapist is not an eligible profession" in _text(resp)
+    assert _count(Enrollment, user_id=user.id) == 0
+
+    # Under the shipped manifest the same trainee may enroll: the refusal came from the program's list.
+    assert load_all(SHIPPED.parent) == (["omr"], [])
+    db.session.commit()
+    assert operations.prerequisite_gaps(user, db.session.get(Program, "omr")) == []
+    assert _post(client, "/program/enroll").status_code == 302
+    assert _count(Enrollment, user_id=user.id) == 1
+
+
+def test_enrollment_records_date_program_version_and_standard_version(ctx, client, program):
+    from lms.standards.models import StandardVersion
+
+    user = create_trainee(email="new@example.test", enrolled=False)
+    _login(client, "new@example.test")
+    page = _text(_get(client, "/program"))
+    assert "Every prerequisite holds." in page
+
+    resp = _post(client, "/program/enroll", follow_redirects=True)
+
+    assert "You are enrolled in Orofacial Massage & Rehabilitation." in _text(resp)
+    enrollment = db.session.execute(sa.select(Enrollment).filter_by(user_id=user.id)).scalar_one()
+    standard = db.session.execute(sa.select(StandardVersion).filter_by(program_id="omr")).scalar_one()
+    assert enrollment.enrolled_on == today()
+    assert enrollment.program_version == program.version == "2026.1"
+    assert enrollment.standard_version_id == standard.id
+    assert f"Enrolled on {today().isoformat()} (program version 2026.1" in _text(resp).replace("</span>", "")
+
+
+def test_enrolling_twice_keeps_one_enrollment(ctx, client, program):
+    user = create_trainee(email="twice@example.test", enrolled=False)
+    _login(client, "twice@example.test")
+    assert _post(client, "/program/enroll").status_code == 302
+    first = db.session.execute(sa.select(Enrollment.id).filter_by(user_id=user.id)).scalar_one()
+
+    assert _post(client, "/program/enroll").status_code == 302
+    assert operations.enroll(user, program).id == first
+
+    assert db.session.execute(sa.select(Enrollment.id).filter_by(user_id=user.id)).scalars().all() == [first]
+
+
+# --- module pages and knowledge checks -----------------------------------------------------------------------------
+
+
+def _module(key="M1") -> Module:
+    return db.session.execute(sa.select(Module).filter_by(program_id="omr", module_key=key)).scalar_one()
+
+
+def _answers(module: Module, n_correct: int) -> dict[str, str]:
+    """Form data answering the first ``n_correct`` questions right and the rest wrong."""
+    data = {}
+    for i, q in enumerate(module.questions):
+        choice = q["answer"] if i < n_correct else (q["answer"] + 1) % len(q["choices"])
+        data[f"q-{q['id']}"] = str(choice)
+    return data
+
+
+@pytest.fixture
+def trainee(ctx, client, program):
+    user = create_trainee(email="learner@example.test")
+    _login(client, "learner@example.test")
+    return user
+
+
+def test_non_enrolled_trainee_is_redirected_from_module_pages(ctx, client, program):
+    create_trainee(email="outside@example.test", enrolled=False)
+    _login(client, "outside@example.test")
+    m1 = _module()
+
+    page = _get(client, "/modules/01-anatomy")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/program")
+    check = _post(client, "/modules/01-anatomy/check", _answers(m1, len(m1.questions)))
+    assert check.status_code == 302 and check.headers["Location"].endswith("/program")
+    assert _count(QuizAttempt) == 0
+    assert "Enroll in the program to read its modules." in _text(_get(client, "/program"))
+
+
+def test_enrolled_trainee_reads_a_module(trainee, client):
+    m1 = _module()
+    page = _get(client, "/modules/01-anatomy")
+    assert page.status_code == 200
+    text = _text(page)
+    assert m1.title in text and m1.objectives[0] in text
+    for q in m1.questions:
+        assert f'name="q-{q["id"]}"' in text
+
+
+def test_knowledge_check_uses_the_pass_mark_of_the_shipped_program(trainee, client, program):
+    m1 = _module()
+    assert program.pass_mark == 80 and len(m1.questions) == 5
+
+    fail = _post(client, "/modules/01-anatomy/check", _answers(m1, 3), follow_redirects=True)
+    assert "You scored 60%; the pass mark is 80%." in _text(fail)
+    ok = _post(client, "/modules/01-anatomy/check", _answers(m1, 4), follow_redirects=True)
+    assert "You passed with 80%. 6 didactic hours were credited." in _text(ok)
+
+    attempts = db.session.execute(sa.select(QuizAttempt).order_by(QuizAttempt.id)).scalars().all()
+    assert [(a.correct, a.total, a.score_percent, a.passed) for a in attempts] == [(3, 5, 60, False),
+                                                                                   (4, 5, 80, True)]
+
+
+def test_knowledge_check_follows_a_changed_pass_mark(trainee, client, tmp_path):
+    _load_variant(tmp_path, "pass_mark: 80 ", "pass_mark: 100 ")
+    m1 = _module()
+
+    resp = _post(client, "/modules/01-anatomy/check", _answers(m1, 4), follow_redirects=True)
+
+    assert "You scored 80%; the pass mark is 100%." in _text(resp)
+    attempt = db.session.execute(sa.select(QuizAttempt)).scalar_one()
+    assert (attempt.score_percent, attempt.passed) == (80, False)
+    assert _count(ModuleCompletion) == 0
+
+
+def test_every_attempt_is_stored_and_a_pass_credits_hours_once(trainee, client):
+    m1 = _module()
+    enrollment = enrollment_of(trainee)
+    answers = _answers(m1, len(m1.questions))
+
+    first = _post(client, "/modules/01-anatomy/check", answers, follow_redirects=True)
+    second = _post(client, "/modules/01-anatomy/check", answers, follow_redirects=True)
+
+    assert "You passed with 100%. 6 didactic hours were credited." in _text(first)
+    assert "You passed with 100%. The module's hours were already credited." in _text(second)
+    assert _count(QuizAttempt, enrollment_id=enrollment.id, module_id=m1.id) == 2
+    completion = db.session.execute(sa.select(ModuleCompletion)).scalar_one()
+    assert completion.module_id == m1.id and completion.hours_credited == m1.didactic_hours
+    first_attempt = min(db.session.execute(sa.select(QuizAttempt.id)).scalars())
+    assert completion.attempt_id == first_attempt
+    assert operations.progress(enrollment)["hours_credited"] == float(m1.didactic_hours) == 6
+
+    # The domain call behaves the same: a further pass stores an attempt but credits nothing.
+    _, credited = operations.submit_knowledge_check(enrollment, m1, {q["id"]: q["answer"] for q in m1.questions},
+                                                    actor=trainee)
+    assert credited is False
+    assert _count(ModuleCompletion) == 1 and _count(QuizAttempt) == 3
+
+
+def test_a_failed_check_is_stored_and_credits_nothing(trainee, client):
+    m2 = _module("M2")
+    resp = _post(client, "/modules/02-screening/check", _answers(m2, 0), follow_redirects=True)
+
+    assert "You scored 0%" in _text(resp)
+    attempt = db.session.execute(sa.select(QuizAttempt)).scalar_one()
+    assert attempt.module_id == m2.id and attempt.passed is False and attempt.correct == 0
+    assert set(attempt.answers) == {q["id"] for q in m2.questions}
+    assert _count(ModuleCompletion) == 0
+    assert operations.progress(enrollment_of(trainee))["hours_credited"] == 0
+
+
+def test_missing_answers_are_refused_with_a_message_and_nothing_stored(trainee, client):
+    m1 = _module()
+    data = _answers(m1, 5)
+    del data[f"q-{m1.questions[1]['id']}"]
+    del data[f"q-{m1.questions[4]['id']}"]
+
+    resp = _post(client, "/modules/01-anatomy/check", data)
+
+    assert resp.status_code == 400
+    assert "Answer every question before submitting (missing: 2, 5)." in _text(resp)
+    assert _count(QuizAttempt) == 0 and _count(ModuleCompletion) == 0
+
+
+@pytest.mark.parametrize("bad", ["4", "99", "-1", "two", ""])
+def test_an_out_of_range_choice_counts_as_unanswered(trainee, client, bad):
+    m1 = _module()
+    data = _answers(m1, 5)
+    assert len(m1.questions[2]["choices"]) == 4
+    data[f"q-{m1.questions[2]['id']}"] = bad
+
+    resp = _post(client, "/modules/01-anatomy/check", data)
+
+    assert resp.status_code == 400
+    assert "(missing: 3)" in _text(resp)
+    assert _count(QuizAttempt) == 0
+
+
+def test_dashboard_and_program_page_show_progress(trainee, client):
+    total_hours = sum(float(m.didactic_hours) for m in db.session.execute(
+        sa.select(Module).filter_by(program_id="omr", is_active=True)).scalars())
+    before = _text(_get(client, "/dashboard"))
+    assert "0 of 10 modules" in before and f"0 of {total_hours:g} h" in before
+
+    for slug, key in (("01-anatomy", "M1"), ("04-hygiene", "M4")):
+        m = _module(key)
+        assert _post(client, f"/modules/{slug}/check", _answers(m, len(m.questions))).status_code == 302
+    credited = float(_module("M1").didactic_hours + _module("M4").didactic_hours)
+
+    dashboard = _text(_get(client, "/dashboard"))
+    assert "2 of 10 modules" in dashboard
+    assert f"{credited:g} of {total_hours:g} h" in dashboard
+    program_page = _text(_get(client, "/program"))
+    assert "2 of 10 modules" in program_page
+    assert len(re.findall(r'<span class="badge ok">Passed</span>', program_page)) == 2
