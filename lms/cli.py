@@ -256,3 +256,42 @@ def register(app) -> None:
         app.cli.add_command(group)
     app.cli.add_command(eligibility)
     app.cli.add_command(seed_demo)
+    register_maintenance(app)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_cmd(path):
+    """Back up the SQLite database (online, consistent) and the evidence files to PATH."""
+    from lms.core.backup import BackupError, backup
+
+    db.session.remove()
+    try:
+        out = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["INSTANCE_PATH"], Path(path))
+    except BackupError as exc:
+        _fail(f"error: {exc}")
+    click.echo(f"backed up to {out}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_cmd(path, yes):
+    """Replace the SQLite database with the backup at PATH."""
+    from lms.core.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces the current database. Continue?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        out = restore(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["INSTANCE_PATH"], Path(path))
+    except BackupError as exc:
+        _fail(f"error: {exc}")
+    db.engine.dispose()
+    click.echo(f"restored {out}")
+
+
+def register_maintenance(app) -> None:
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)

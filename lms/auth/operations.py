@@ -24,7 +24,8 @@ class AccountError(ValueError):
 def password_problem(password: str) -> str | None:
     """Return a plain-language reason the password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong, memorable password."
+        return (f"Use at least {MIN_PASSWORD_LENGTH} characters. "
+                "A few unrelated words make a strong, memorable password.")
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
     from lms.auth.common_passwords import is_common
@@ -92,6 +93,16 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(problem)
     user.set_password(new)  # also rotates the session token: every other session ends
     audit.record("user.password_change", "user", user.id, actor=user)
+
+
+def sign_out(user: User) -> None:
+    """End the account's sessions: every cookie that names the old session token stops working.
+
+    Flask keeps the session in a signed cookie on the client, so clearing it at sign-out does not stop a copy of that
+    cookie from being replayed. Rotating the token does, at the price of signing the account out on every device.
+    """
+    user.end_all_sessions()
+    audit.record("auth.logout", "user", user.id, actor=user)
 
 
 def set_enabled(user: User, enabled: bool, *, actor) -> None:

@@ -54,6 +54,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    operations.sign_out(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from lms.auth.models import User
 from lms.auth.views import LOGIN_FAILED
 from lms.core.audit import AuditEvent
+from lms.core.database import set_write_intent
 from lms.extensions import db
 from tests.factories import PASSWORD, create_user
 
@@ -33,6 +34,9 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture(autouse=True)
 def _isolated_clients(app):
+    # A CLI command run earlier in this process may have left the SQLite write intent on in the test's context; the
+    # test's own reads would then take the write lock and block every request.
+    set_write_intent(False)
     app.test_client_class = IsolatedClient
 
 
@@ -404,8 +408,10 @@ def test_account_page_needs_sign_in(client):
 
 
 def _cli_create(runner, *, email="inst@example.test", role="instructor", password=LONG_PASSPHRASE, extra=()):
-    return runner.invoke(args=["users", "create", "--email", email, "--name", "Ines Instructor", "--role", role,
-                               "--password", password, *extra])
+    args = ["users", "create", "--email", email, "--name", "Ines Instructor", "--role", role, "--password", password,
+            *extra]
+    # Like a separate process: its own app context and database session, nothing left behind in the test's context.
+    return contextvars.Context().run(runner.invoke, args=args)
 
 
 def test_cli_creates_an_instructor(ctx, runner):

@@ -8,6 +8,7 @@ certificate test modules.
 from __future__ import annotations
 
 import calendar
+import contextvars
 import hashlib
 import html
 import re
@@ -16,6 +17,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db
@@ -69,11 +71,43 @@ def expired_on() -> date:
     return date.today() - timedelta(days=800)
 
 
-def login(app, email):
-    client = app.test_client()
-    resp = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert resp.status_code == 302, resp.data[:500]
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context.
+
+    Inside the ``ctx`` fixture, requests would otherwise share the test's app context: the same ``g`` (so
+    Flask-Login's cached user leaks from one client to the next) and the same database session (so the request
+    would see the test's uncommitted rows). Here each request has a fresh ``g`` and its own session, as in
+    production, so the test must commit before a request and start a new transaction before reading its effects.
+    The request also runs in a copy of the thread's context variables: the app's before-request hook sets the
+    SQLite write intent, and left behind it would make the test's own next transaction BEGIN IMMEDIATE and hold
+    the write lock that the following request waits for.
+    """
+
+    def open(self, *args, **kwargs):
+        def run():
+            with self.application.app_context():
+                return super(IsolatedClient, self).open(*args, **kwargs)
+
+        return contextvars.copy_context().run(run)
+
+
+def client_for(app, email=None):
+    """An isolated client, signed in as ``email`` when given."""
+    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    if email:
+        resp = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert resp.status_code == 302, resp.data[:500]
     return client
+
+
+def login(app, email):
+    return client_for(app, email)
+
+
+def refresh():
+    """End the test's transaction so the next read sees what requests committed (SQLite keeps a snapshot)."""
+    db.session.commit()
+    db.session.expire_all()
 
 
 def pdfsig(path) -> str:
@@ -135,7 +169,7 @@ def test_admin_issues_from_the_trainee_page(ctx, program):
     # A second click returns the same certificate rather than a new one.
     again = client.post(f"/admin/trainees/{trainee.id}/issue", follow_redirects=True)
     assert f"already holds current certificate {certs[0].serial}" in again.get_data(as_text=True)
-    db.session.expire_all()
+    refresh()
     assert db.session.execute(sa.select(sa.func.count(Certificate.id))).scalar_one() == 1
 
 
@@ -161,6 +195,7 @@ def test_ineligible_trainee_is_refused_with_the_decisions_reasons(ctx, program):
     text = html.unescape(resp.get_data(as_text=True))
     assert "Not issued." in text
     assert f"{unmet[0].title}: {unmet[0].reason}" in text
+    refresh()
     assert db.session.execute(sa.select(sa.func.count(Certificate.id))).scalar_one() == 0
 
 
@@ -174,11 +209,13 @@ def test_trainee_applies_and_admin_approves(ctx, program):
     trainee_client = login(ctx, "applicant@example.test")
     resp = trainee_client.post("/certificates/apply", follow_redirects=True)
     assert "sent to the administrators" in resp.get_data(as_text=True)
+    refresh()
     application = db.session.execute(sa.select(CertificateApplication).filter_by(trainee_id=trainee.id)).scalar_one()
     assert application.status == "pending"
     # Applying twice is refused: one pending application at a time.
     twice = trainee_client.post("/certificates/apply", follow_redirects=True)
     assert "already waiting" in twice.get_data(as_text=True)
+    refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateApplication.id))).scalar_one() == 1
     assert db.session.execute(sa.select(sa.func.count(Certificate.id))).scalar_one() == 0
 
@@ -186,7 +223,7 @@ def test_trainee_applies_and_admin_approves(ctx, program):
     resp = admin_client.post(f"/admin/applications/{application.id}", data={"decision": "approve"},
                              follow_redirects=True)
     assert f"Application {application.id} approved." in resp.get_data(as_text=True)
-    db.session.expire_all()
+    refresh()
     cert = db.session.execute(sa.select(Certificate).filter_by(trainee_id=trainee.id)).scalar_one()
     application = db.session.get(CertificateApplication, application.id)
     assert application.status == "approved"
@@ -204,6 +241,7 @@ def test_ineligible_trainee_cannot_apply(ctx, program):
     client = login(ctx, "early@example.test")
     resp = client.post("/certificates/apply", follow_redirects=True)
     assert "not eligible yet" in resp.get_data(as_text=True)
+    refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateApplication.id))).scalar_one() == 0
 
 
@@ -271,7 +309,7 @@ def test_record_stores_what_was_printed_and_what_it_rests_on(ctx, program):
     # log_practicum: 8 × 120 min lab, 14 × 45 min extraoral, 16 × 45 min intraoral.
     assert evidence["hours_by_category"] == {"lab_in_person": 16.0, "clinical_extraoral": 10.5,
                                              "clinical_intraoral": 12.0}
-    assert [c["id"] for c in evidence["competencies_signed_off"]] == [f"C{i}" for i in range(1, 11)]
+    assert sorted(c["id"] for c in evidence["competencies_signed_off"]) == sorted(f"C{i}" for i in range(1, 11))
     assert all(c["title"] for c in evidence["competencies_signed_off"])
     assert evidence["screening_route"].startswith("D")
     assert evidence["modules_completed"] == [f"M{i}" for i in range(1, 11)]
@@ -284,12 +322,12 @@ def test_snapshot_does_not_follow_later_profile_changes(ctx, program):
     trainee = qualified_trainee()
     cert = issue(trainee)
     trainee.profile.legal_name = "Someone Else"
-    db.session.commit()
-    db.session.expire_all()
+    refresh()
     assert cert.holder_name == "Harper Quinn Hygienist"
 
 
-def test_pdf_download_returns_exactly_the_stored_bytes(ctx, client, program):
+def test_pdf_download_returns_exactly_the_stored_bytes(ctx, program):
+    client = client_for(ctx)
     trainee = qualified_trainee()
     cert = issue(trainee)
 
@@ -368,7 +406,8 @@ def test_database_refuses_a_second_current_certificate(ctx, program):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_pdf_text_shows_the_certified_facts(ctx, client, program, tmp_path):
+def test_pdf_text_shows_the_certified_facts(ctx, program, tmp_path):
+    client = client_for(ctx)
     trainee = qualified_trainee()
     cert = issue(trainee)
     path = tmp_path / "cert.pdf"
@@ -421,7 +460,8 @@ def test_pdfsig_detects_appended_bytes(ctx, program, tmp_path):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, client, program):
+def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, program):
+    client = client_for(ctx)
     import io
 
     from lms.certificates.models import Certificate, CertificateRevocation
@@ -436,13 +476,14 @@ def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, client, program)
 
     refused = admin_client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "  "}, follow_redirects=True)
     assert "Give a reason" in refused.get_data(as_text=True)
+    refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 0
 
     resp = admin_client.post(f"/admin/certificates/{serial}/revoke",
                              data={"reason": "Licence suspended by the board"}, follow_redirects=True)
     assert f"Certificate {serial} revoked." in resp.get_data(as_text=True)
 
-    db.session.expire_all()
+    refresh()
     cert = db.session.execute(sa.select(Certificate).filter_by(serial=serial)).scalar_one()  # the row is kept
     assert cert.revocation.reason == "Licence suspended by the board"
     assert cert.revocation.revoked_on == date.today()
@@ -464,6 +505,7 @@ def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, client, program)
     twice = admin_client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "again"},
                               follow_redirects=True)
     assert "already revoked" in twice.get_data(as_text=True)
+    refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 1
 
 
@@ -477,7 +519,8 @@ def test_revoking_twice_is_refused_in_the_domain(ctx, program):
         revoke(cert, actor=admin_user(), reason="Again")
 
 
-def test_after_revocation_a_new_certificate_can_be_issued(ctx, client, program):
+def test_after_revocation_a_new_certificate_can_be_issued(ctx, program):
+    client = client_for(ctx)
     from lms.certificates.issuing import revoke
     from lms.certificates.models import Certificate
 
@@ -489,7 +532,7 @@ def test_after_revocation_a_new_certificate_can_be_issued(ctx, client, program):
     new = issue(trainee)
     assert new.serial != old.serial and new.id != old.id
     assert new.is_current and new.revocation is None
-    db.session.expire_all()
+    refresh()
     certs = db.session.execute(sa.select(Certificate).filter_by(trainee_id=trainee.id).order_by(Certificate.id)
                                ).scalars().all()
     assert [c.serial for c in certs] == [old.serial, new.serial]
@@ -502,7 +545,8 @@ def test_after_revocation_a_new_certificate_can_be_issued(ctx, client, program):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_demo_seed_issues_one_active_certificate_to_the_hygienist(ctx, client, program):
+def test_demo_seed_issues_one_active_certificate_to_the_hygienist(ctx, program):
+    client = client_for(ctx)
     from lms.auth.models import User
     from lms.certificates.models import Certificate
     from lms.demo import seed
