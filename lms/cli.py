@@ -256,6 +256,8 @@ def register(app) -> None:
         app.cli.add_command(group)
     app.cli.add_command(eligibility)
     app.cli.add_command(seed_demo)
+    from lms.scale import seed_scale
+    app.cli.add_command(seed_scale)
     register_maintenance(app)
 
 

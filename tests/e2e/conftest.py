@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +53,21 @@ class LiveServer:
     app: Flask
 
     def query(self, fn):
-        """Run ``fn`` inside an app context (for reading what the browser did) and return its result."""
-        with self.app.app_context():
-            try:
-                return fn()
-            finally:
-                db.session.remove()
+        """Run ``fn`` inside an app context (to read what the browser did, or to prepare data) and return its result.
+
+        It runs in a worker thread: Playwright's synchronous API keeps an asyncio loop running in the test's thread,
+        and domain code that signs PDFs (pyHanko) starts its own loop, which asyncio forbids inside a running one.
+        """
+
+        def work():
+            with self.app.app_context():
+                try:
+                    return fn()
+                finally:
+                    db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(work).result()
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -86,11 +96,19 @@ def _build_app(root: Path, url: str, signing_config: dict) -> Flask:
     return app
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless, for the whole session."""
+def _require_chromium() -> None:
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):
+    """Debian's Chromium, headless, for the whole session.
+
+    It starts after the live server is built: seeding issues a signed certificate, and pyHanko's signing cannot run
+    while Playwright's event loop is running in the same thread.
+    """
+    _require_chromium()
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
@@ -105,8 +123,9 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_server(browser, tmp_path_factory, signing_config):
+def live_server(tmp_path_factory, signing_config):
     """The real app on 127.0.0.1 and a free port, in a background thread, over a fresh seeded database."""
+    _require_chromium()  # no point building the app for a browser that is not there
     root = tmp_path_factory.mktemp("e2e")
     holder: dict[str, Flask] = {}
 
@@ -148,7 +167,7 @@ def axe_source() -> str:
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(live_server, browser):
     """Open pages in fresh browser contexts (one context = one person's cookies).
 
     Every page is watched: a server error (5xx), an uncaught script error or a Content-Security-Policy violation

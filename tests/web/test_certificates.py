@@ -160,6 +160,7 @@ def test_admin_issues_from_the_trainee_page(ctx, program):
 
     resp = client.post(f"/admin/trainees/{trainee.id}/issue", follow_redirects=True)
     assert resp.status_code == 200
+    refresh()
     certs = db.session.execute(sa.select(Certificate).filter_by(trainee_id=trainee.id)).scalars().all()
     assert len(certs) == 1
     assert SERIAL_RE.match(certs[0].serial)

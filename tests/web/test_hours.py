@@ -392,14 +392,15 @@ def test_two_decisions_on_one_entry_leave_exactly_one_decision(people):
 def test_a_decision_on_a_stale_copy_loses_the_race(people):
     """Two reviewers load the same submitted entry; the second to write is refused by the guarded update."""
     entry = _submit(people)
-    stale = db.session.get(HourEntry, entry.id)
+    entry_id, sup_id = entry.id, people.sup.id
+    stale = db.session.get(HourEntry, entry_id)
     assert stale.status == "submitted" and stale.trainee_id and stale.supervisor_id
     db.session.expunge(stale)  # this reviewer's copy keeps saying 'submitted'
-    db.session.rollback()
+    db.session.rollback()  # and holds no open transaction (a SQLite read snapshot would turn the race into a lock)
 
     with people.app.app_context():  # the first reviewer, with a session of its own
-        fresh = db.session.get(HourEntry, entry.id)
-        ledger.decide(fresh, "approved", actor=db.session.get(User, people.sup.id))
+        fresh = db.session.get(HourEntry, entry_id)
+        ledger.decide(fresh, "approved", actor=db.session.get(User, sup_id))
         db.session.commit()
 
     with pytest.raises(ledger.LedgerError, match="Another decision was recorded on this entry a moment ago."):
