@@ -243,26 +243,50 @@ def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
     return rows
 
 
+class _TablePlan:
+    """One table's insert statement and, per archetype row, its values already converted for the driver."""
+
+    def __init__(self, conn, table: sa.Table):
+        self.table = table
+        self.names = [c.name for c in table.columns]
+        self.index = {n: i for i, n in enumerate(self.names)}
+        dialect = conn.dialect
+        self.processors = [c.type._cached_bind_processor(dialect) for c in table.columns]
+        compiled = table.insert().compile(dialect=dialect, column_keys=self.names)
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        if self.positional and list(compiled.positiontup) != self.names:
+            raise RuntimeError(f"unexpected parameter order for {table.name}")
+        self.fks = [(self.index[col], target) for col, target in _fk_targets(table).items()]
+
+    def driver_values(self, row: dict) -> list:
+        """Bind processing (dates, JSON, booleans) done once per archetype row, not once per copy."""
+        return [proc(row[n]) if proc else row[n] for n, proc in zip(self.names, self.processors, strict=True)]
+
+    def execute(self, conn, rows: list[tuple]) -> None:
+        params = rows if self.positional else [dict(zip(self.names, r, strict=True)) for r in rows]
+        conn.exec_driver_sql(self.sql, params)  # the driver's executemany: one statement, many rows
+
+
 class _Copier:
     """Copies archetype rows for many new trainees, remapping ids and foreign keys."""
 
     def __init__(self, conn, meta, staff_ids, instructors, dentists, rng, upload_dir: Path):
         self.conn = conn
-        self.meta = meta
-        self.tables = [meta.tables[name] for name in COPIED_TABLES]
-        self.fks = {t.name: _fk_targets(t) for t in self.tables}
-        self.next_id = _next_ids(conn, self.tables)
-        self.buffers: dict[str, list[dict]] = defaultdict(list)
+        self.plans = {name: _TablePlan(conn, meta.tables[name]) for name in COPIED_TABLES}
+        self.next_id = _next_ids(conn, [p.table for p in self.plans.values()])
+        self.buffers: dict[str, list[tuple]] = defaultdict(list)
         self.arch_instructor, self.arch_dentist = staff_ids
         self.instructors, self.dentists = instructors, dentists
-        self.rng = rng
         self.upload_dir = upload_dir
         self.counts: dict[str, int] = defaultdict(int)
-        taken = set(conn.execute(sa.select(meta.tables["certificates"].c.status_index)).scalars())
+        certs = meta.tables["certificates"]
+        taken = set(conn.execute(sa.select(certs.c.status_index)).scalars())
         free = [i for i in range(STATUS_LIST_BITS) if i not in taken]
         rng.shuffle(free)
         self.free_status = free
-        self.serials = set(conn.execute(sa.select(meta.tables["certificates"].c.serial)).scalars())
+        self.serials = set(conn.execute(sa.select(certs.c.serial)).scalars())
+        self.templates: dict[int, dict[str, list[tuple[int, list]]]] = {}
 
     def _serial(self) -> str:
         from lms.certificates.serials import new_serial
@@ -273,70 +297,89 @@ class _Copier:
                 self.serials.add(s)
                 return s
 
+    def _template(self, arch: dict[str, list[dict]]) -> dict[str, list[tuple[int, list]]]:
+        key = arch["users"][0]["id"]
+        if key not in self.templates:
+            self.templates[key] = {name: [(r["id"], self.plans[name].driver_values(r)) for r in arch[name]]
+                                   for name in COPIED_TABLES}
+            for _old, values in self.templates[key]["evidence_files"]:
+                i = self.plans["evidence_files"].index["stored_name"]
+                if not (self.upload_dir / values[i]).exists():
+                    values[i] = None  # no file to link (the copy gets a fresh name all the same)
+        return self.templates[key]
+
     def copy(self, arch: dict[str, list[dict]], seq: int, email: str, legal_name: str, pending_application: bool):
         """Queue the rows of one new trainee (ids assigned now, inserted on flush)."""
+        template = self._template(arch)
         ids: dict[str, dict[int, int]] = {}
         for name in COPIED_TABLES:
-            m = {}
-            for r in arch[name]:
-                m[r["id"]] = self.next_id[name]
-                self.next_id[name] += 1
-            ids[name] = m
+            start = self.next_id[name]
+            ids[name] = {old: start + k for k, (old, _v) in enumerate(template[name])}
+            self.next_id[name] = start + len(template[name])
         arch_user = arch["users"][0]["id"]
         users = {arch_user: ids["users"][arch_user],
                  self.arch_instructor: self.instructors[seq % len(self.instructors)],
                  self.arch_dentist: self.dentists[seq % len(self.dentists)]}
-        new_user = users[arch_user]
+        licence = f"LIC-{seq:07d}"
         for name in COPIED_TABLES:
-            fks = self.fks[name]
+            plan = self.plans[name]
             out = self.buffers[name]
             local = ids[name]
-            for r in arch[name]:
-                row = dict(r)
-                row["id"] = local[r["id"]]
-                for col, target in fks.items():
-                    old = row[col]
+            idx = plan.index
+            for old_id, values in template[name]:
+                row = list(values)
+                row[0 if plan.names[0] == "id" else idx["id"]] = local[old_id]
+                for i, target in plan.fks:
+                    old = row[i]
                     if old is None:
                         continue
                     if target == "users":
-                        row[col] = users.get(old, old)  # staff outside the copy (the admin) stay as they are
+                        row[i] = users.get(old, old)  # staff outside the copy (the admin) stay as they are
                     elif target in ids:
-                        row[col] = ids[target][old]  # programs, modules and standards are shared
+                        row[i] = ids[target][old]  # programs, modules and standards are shared
                 if name == "users":
-                    row.update(email=email, name=legal_name, session_token=secrets.token_urlsafe(32))
+                    row[idx["email"]] = email
+                    row[idx["name"]] = legal_name
+                    row[idx["session_token"]] = secrets.token_urlsafe(32)
                 elif name == "provider_profiles":
-                    row.update(legal_name=legal_name, license_number=f"LIC-{seq:07d}")
+                    row[idx["legal_name"]] = legal_name
+                    row[idx["license_number"]] = licence
                 elif name == "evidence_files":
-                    stored = secrets.token_hex(16) + Path(r["stored_name"]).suffix
-                    src = self.upload_dir / r["stored_name"]
-                    if src.exists():
-                        os.link(src, self.upload_dir / stored)
-                    row["stored_name"] = stored
+                    source = values[idx["stored_name"]]
+                    stored = secrets.token_hex(16) + ".pdf"
+                    if source is not None:
+                        os.link(self.upload_dir / source, self.upload_dir / stored)
+                    row[idx["stored_name"]] = stored
                 elif name == "certificates":
-                    row.update(serial=self._serial(), status_index=self.free_status.pop(), holder_name=legal_name,
-                               license_number=f"LIC-{seq:07d}", credential=None, renews_id=None)
-                out.append(row)
+                    row[idx["serial"]] = self._serial()
+                    row[idx["status_index"]] = self.free_status.pop()
+                    row[idx["holder_name"]] = legal_name
+                    row[idx["license_number"]] = licence
+                    row[idx["credential"]] = None  # SQL NULL: no Open Badges credential for scale copies
+                    row[idx["renews_id"]] = None
+                out.append(tuple(row))
         if pending_application:
-            self.buffers["certificate_applications"].append(
-                {"id": self.next_id["certificate_applications"], "trainee_id": new_user, "program_id": "omr",
+            plan = self.plans["certificate_applications"]
+            self.buffers["certificate_applications"].append(tuple(plan.driver_values(
+                {"id": self.next_id["certificate_applications"], "trainee_id": users[arch_user], "program_id": "omr",
                  "status": "pending", "note": "", "decided_by_id": None, "decided_at": None, "certificate_id": None,
-                 "created_at": arch["users"][0]["created_at"]})
+                 "created_at": _now()})))
             self.next_id["certificate_applications"] += 1
-        return new_user
+        return users[arch_user]
 
     def flush(self) -> None:
-        for table in self.tables:
-            rows = self.buffers.pop(table.name, None)
+        for name in COPIED_TABLES:
+            rows = self.buffers.pop(name, None)
             if rows:
-                self.conn.execute(table.insert(), rows)  # one executemany per table and chunk
-                self.counts[table.name] += len(rows)
+                self.plans[name].execute(self.conn, rows)
+                self.counts[name] += len(rows)
 
     def fix_sequences(self) -> None:
         if self.conn.dialect.name != "postgresql":
             return
-        for table in self.tables:
-            self.conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                      f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table.name}), 1))"))
+        for name in COPIED_TABLES:
+            self.conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
+                                      f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {name}), 1))"))
 
 
 def _bulk_staff(conn, meta, run: str, count: int, profession: str, password_hash: str, first_seq: int) -> list[int]:

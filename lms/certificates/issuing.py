@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -24,6 +23,7 @@ from lms.certificates.rendering import render_certificate
 from lms.certificates.serials import new_serial
 from lms.certificates.signing import sign_pdf
 from lms.core import audit
+from lms.core.database import advisory_lock
 from lms.core.pdf import shared_font_config
 from lms.core.timeutil import today
 from lms.eligibility.engine import Decision, hours_by_category
@@ -63,10 +63,8 @@ def current_certificate(trainee_id: int, program_id: str) -> Certificate | None:
 
 
 def _lock_trainee(trainee_id: int) -> None:
-    # PostgreSQL: serialise issuance per trainee so the eligibility check and the insert see the same state.
-    # SQLite write transactions are already exclusive (BEGIN IMMEDIATE).
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"cert:{trainee_id}".encode())})
+    # Serialise issuance per trainee so the eligibility check and the insert see the same state.
+    advisory_lock(db.session, f"cert:{trainee_id}")
 
 
 def _status_index() -> int:

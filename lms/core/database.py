@@ -36,3 +36,17 @@ def configure_engine(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def advisory_lock(session, key: str) -> None:
+    """Serialise writers that read then write the same facts (e.g. one trainee's ledger) until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on a hash of ``key``. SQLite: nothing to do, because write
+    transactions already start with BEGIN IMMEDIATE and so run one at a time.
+    """
+    import zlib
+
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})

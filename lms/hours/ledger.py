@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from lms.core import audit
+from lms.core.database import advisory_lock
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.hours.models import CATEGORY_LABELS, HourDecision, HourEntry
@@ -99,6 +100,7 @@ def validate_entry(trainee, data: EntryInput, *, daily_cap_hours: float, correct
 def submit_entry(trainee, enrollment, data: EntryInput, *, daily_cap_hours: float,
                  corrects: HourEntry | None = None) -> HourEntry:
     """Validate and add an entry (a correction when ``corrects`` is given)."""
+    advisory_lock(db.session, f"ledger:{trainee.id}")  # the daily cap reads, then writes
     if corrects is not None:
         if corrects.trainee_id != trainee.id:
             raise LedgerError("You can only correct your own entries.")

@@ -26,6 +26,22 @@ def _screenings(trainee_id):
     ).scalars().all()
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger number would make the database raise, not miss
+
+
+def _own_entry(raw: str) -> HourEntry | None:
+    """The signed-in trainee's entry named by ``raw``; None when ``raw`` is empty, 404 for anything else."""
+    if not raw:
+        return None
+    # ASCII digits only: str.isdigit() also accepts characters such as '²' that int() rejects.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        abort(404)
+    entry = db.session.get(HourEntry, int(raw))
+    if entry is None or entry.trainee_id != current_user.id:
+        abort(404)
+    return entry
+
+
 def _context():
     program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
     enrollment = get_enrollment(current_user.id, program.id) if program else None
@@ -37,7 +53,8 @@ def _page(form, corrects=None, status=200):
     entries = ledger.entries_for(current_user.id)
     minutes = ledger.counted_minutes_by_category(current_user.id)
     return render_template("hours/index.html", form=form, program=program, enrollment=enrollment, entries=entries,
-                           superseded=ledger.superseded_ids(current_user.id), minutes=minutes, corrects=corrects), status
+                           superseded=ledger.superseded_ids(current_user.id), minutes=minutes,
+                           corrects=corrects), status
 
 
 def _form(**kwargs):
@@ -47,15 +64,8 @@ def _form(**kwargs):
 @bp.get("/")
 @role_required("trainee")
 def index():
-    corrects = None
-    if request.args.get("correct", "").isdigit():
-        corrects = db.session.get(HourEntry, int(request.args["correct"]))
-        if corrects is None or corrects.trainee_id != current_user.id:
-            abort(404)
-    if corrects:
-        form = _form(obj=corrects)
-    else:
-        form = _form()
+    corrects = _own_entry(request.args.get("correct", ""))
+    form = _form(obj=corrects) if corrects else _form()
     return _page(form, corrects)
 
 
@@ -67,12 +77,7 @@ def submit():
         flash("Enroll in the program before logging hours.", "error")
         return redirect(url_for("training.program"))
     form = _form()
-    corrects = None
-    corrects_raw = request.form.get("corrects_id", "")
-    if corrects_raw.isdigit():
-        corrects = db.session.get(HourEntry, int(corrects_raw))
-        if corrects is None or corrects.trainee_id != current_user.id:
-            abort(404)
+    corrects = _own_entry(request.form.get("corrects_id", ""))
     if not form.validate_on_submit():
         return _page(form, corrects, 400)
     data = ledger.EntryInput(
@@ -98,7 +103,7 @@ def queue():
     return render_template("hours/queue.html", entries=ledger.pending_for(current_user), form=HourDecisionForm())
 
 
-@bp.post("/<int:entry_id>/decide")
+@bp.post(f"/<int(max={MAX_ID}):entry_id>/decide")
 @role_required("instructor", "admin")
 def decide(entry_id: int):
     entry = db.get_or_404(HourEntry, entry_id)

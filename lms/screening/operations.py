@@ -9,7 +9,7 @@ from lms.core import audit
 from lms.core.timeutil import today, utcnow
 from lms.extensions import db
 from lms.screening.checklist import ABSOLUTE_LABELS, RELATIVE_LABELS, STRUCTURES
-from lms.screening.gate import current_agreement, is_dental
+from lms.screening.gate import clearance_days_for, current_agreement, is_dental
 from lms.screening.models import CollaborationAgreement, Screening
 
 
@@ -44,6 +44,13 @@ def record_screening(trainee, data: ScreeningInput) -> Screening:
             raise ScreeningError("Enter the date of the dental clearance.")
         if data.clearance_date > data.session_date:
             raise ScreeningError("The dental clearance must be dated on or before the session.")
+        # A clearance too old for its session could never let the session be logged; say so now, not later.
+        days = clearance_days_for(trainee)
+        age = (data.session_date - data.clearance_date).days
+        if age > days:
+            raise ScreeningError(f"The dental clearance is dated {age} days before the session; it must be dated "
+                                 f"within {days} days before it. Ask your collaborating dental professional for a "
+                                 "new clearance.")
         agreement = current_agreement(trainee.id, data.session_date)
         if agreement is None:
             raise ScreeningError("No verified collaboration agreement is current on the session date. Upload your "

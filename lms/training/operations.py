@@ -36,9 +36,9 @@ def prerequisite_gaps(user, program: Program) -> list[Gap]:
                         "Open your profile and enter your legal name, profession, license and jurisdiction."))
     elif profile.profession not in program.eligible_professions:
         label = PROFESSIONS[profile.profession].label if profile.profession in PROFESSIONS else profile.profession
+        open_to = ", ".join(PROFESSIONS[p].label for p in program.eligible_professions if p in PROFESSIONS)
         gaps.append(Gap(f"{label} is not an eligible profession for this program.",
-                        "The program is open to: " + ", ".join(PROFESSIONS[p].label for p in program.eligible_professions
-                                                              if p in PROFESSIONS) + "."))
+                        f"The program is open to: {open_to}."))
     minimum = program.omt_min_hours
     cred = verified_credential(user.id)
     if cred is None:

@@ -92,7 +92,8 @@ def knowledge_check(slug: str):
     missing = []
     for i, q in enumerate(mod.questions, start=1):
         raw = request.form.get(f"q-{q['id']}", "")
-        if raw.isdigit() and int(raw) < len(q["choices"]):
+        # ASCII digits only: str.isdigit() also accepts characters such as '²' that int() rejects.
+        if raw.isascii() and raw.isdigit() and int(raw) < len(q["choices"]):
             answers[q["id"]] = int(raw)
         else:
             answers[q["id"]] = None

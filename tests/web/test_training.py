@@ -300,7 +300,7 @@ def test_missing_answers_are_refused_with_a_message_and_nothing_stored(trainee, 
     assert _count(QuizAttempt) == 0 and _count(ModuleCompletion) == 0
 
 
-@pytest.mark.parametrize("bad", ["4", "99", "-1", "two", ""])
+@pytest.mark.parametrize("bad", ["4", "99", "-1", "two", "", "²", "1.0"])
 def test_an_out_of_range_choice_counts_as_unanswered(trainee, client, bad):
     m1 = _module()
     data = _answers(m1, 5)
