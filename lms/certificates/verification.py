@@ -16,6 +16,7 @@ from lms.certificates import keys
 from lms.certificates.models import Certificate, VerificationEvent
 from lms.certificates.serials import normalize
 from lms.certificates.signing import validate_pdf
+from lms.core import audit
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
@@ -75,9 +76,11 @@ def public_record(cert: Certificate, on: date | None = None) -> dict:
 
 
 def log(method: str, query: str, cert: Certificate | None, result: str, board_user=None) -> None:
+    """Record a verification in the verification log and in the audit chain."""
     db.session.add(VerificationEvent(method=method, query=(query or "")[:64], certificate_id=cert.id if cert else None,
                                      result=result, board_user_id=getattr(board_user, "id", None)))
-    db.session.flush()
+    audit.record("certificate.verify", "certificate", cert.serial if cert else (query or "-")[:64],
+                 actor=board_user, method=method, result=result)
 
 
 @dataclass
@@ -180,7 +183,11 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
         events.append(VerificationEvent(method=method, query=cert.serial, certificate_id=cert.id, result=status,
                                         board_user_id=getattr(board_user, "id", None)))
     db.session.add_all(events)
-    db.session.flush()
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    audit.record("certificate.verify_bulk", "verification_batch", len(results), actor=board_user, method=method,
+                 results=counts)
     return results
 
 

@@ -125,7 +125,23 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
         ).scalars()
     )
     observations: dict[int, list[ObservationFact]] = defaultdict(list)
-    for a in db.session.execute(sa.select(Assessment).where(Assessment.trainee_id.in_(ids))).scalars():
+    # Plain columns, not ORM entities: a cohort has hundreds of thousands of observations and only these fields
+    # feed the engine (entity loading was most of the cohort report's time).
+    for a in db.session.execute(
+        sa.select(
+            Assessment.id,
+            Assessment.trainee_id,
+            Assessment.competency_id,
+            Assessment.level,
+            Assessment.critical_failure,
+            Assessment.criteria,
+            Assessment.assessor_id,
+            Assessment.assessor_is_dental,
+            Assessment.observed_on,
+            Assessment.case_code,
+            Assessment.simulated,
+        ).where(Assessment.trainee_id.in_(ids))
+    ):
         observations[a.trainee_id].append(
             ObservationFact(
                 id=a.id,
@@ -144,8 +160,15 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
         )
     agreements: dict[int, list[AgreementFact]] = defaultdict(list)
     for g in db.session.execute(
-        sa.select(CollaborationAgreement).where(CollaborationAgreement.trainee_id.in_(ids))
-    ).scalars():
+        sa.select(
+            CollaborationAgreement.id,
+            CollaborationAgreement.trainee_id,
+            CollaborationAgreement.status,
+            CollaborationAgreement.valid_from,
+            CollaborationAgreement.valid_until,
+            CollaborationAgreement.dentist_profession,
+        ).where(CollaborationAgreement.trainee_id.in_(ids))
+    ):
         agreements[g.trainee_id].append(
             AgreementFact(
                 id=g.id,

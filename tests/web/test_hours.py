@@ -557,3 +557,13 @@ def test_queue_shows_an_instructor_only_their_entries_and_an_admin_all(people):
 def test_trainees_cannot_open_the_queue(people):
     client = _signed_in(people.app, "trainee@example.test")
     assert _get(client, "/hours/queue").status_code == 403
+
+
+@pytest.mark.parametrize("raw", ["abc", "²", "-1", "99999999999999999999", "424242"])
+def test_malformed_or_unknown_entry_ids_are_404_not_errors(people, raw):
+    trainee = _signed_in(people.app, "trainee@example.test")
+    assert _get(trainee, f"/hours/?correct={raw}").status_code == 404
+    assert _post(trainee, "/hours/", {**_form(people.sup), "corrects_id": raw}).status_code == 404
+    admin = _signed_in(people.app, "admin@example.test")
+    assert _post(admin, f"/hours/{raw}/decide", {"decision": "approved"}).status_code == 404
+    assert _count(HourEntry) == 0 and _count(HourDecision) == 0

@@ -215,7 +215,7 @@ def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_p
     pdf = certs["active"].pdf_bytes
     data = {
         "tampered": lambda: flip_byte(pdf, signed_range_offset(pdf)),
-        "appended": lambda: pdf + b"\n%%EOF\n",
+        "appended": lambda: pdf + b"\n% added after signing\n",
         "foreign": _foreign_pdf,
         "signed-not-issued": _signed_by_us_but_never_issued,
         "not-pdf": lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
