@@ -297,3 +297,21 @@ def restore_cmd(path, yes):
 def register_maintenance(app) -> None:
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
+
+
+@certificates_cli.command("issue-cohort")
+@click.argument("program")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Render processes (default: one per core).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Issue at most this many certificates.")
+def certificates_issue_cohort(program, workers, limit):
+    """Issue certificates to every eligible trainee of PROGRAM without a current one, on every core."""
+    from lms.certificates.cohort import issue_cohort
+
+    try:
+        result = issue_cohort(program, actor=_system_actor(), workers=workers, limit=limit, echo=click.echo)
+    except ValueError as exc:
+        db.session.rollback()
+        _fail(f"error: {exc}")
+    for trainee_id, why in result.skipped:
+        click.echo(f"  skipped trainee {trainee_id}: {why}")
+    click.echo(result.summary())

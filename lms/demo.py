@@ -17,7 +17,7 @@ from lms.auth.operations import create_user
 from lms.core.uploads import store_upload
 from lms.extensions import db
 
-DEMO_PASSWORD = "orocert-demo-passphrase"
+DEMO_PASSWORD = "orocert-demo-passphrase"  # noqa: S105 - published demo accounts, never in production
 ADMIN = "admin@orocert.test"
 
 # A tiny valid PDF used as the demo evidence file.
@@ -87,8 +87,8 @@ def pass_modules(user, enrollment, program, keys=None):
             submit_knowledge_check(enrollment, m, {q["id"]: q["answer"] for q in m.questions}, actor=user)
 
 
-def log_session(user, enrollment, program, supervisor, *, day, minutes, category, case, screening=None, decision="approved",
-         reason=""):
+def log_session(user, enrollment, program, supervisor, *, day, minutes, category, case, screening=None,
+                decision="approved", reason=""):
     from lms.hours.ledger import EntryInput, decide, submit_entry
 
     entry = submit_entry(user, enrollment, EntryInput(
@@ -112,7 +112,7 @@ def screen(user, day, case, route):
 
 def log_practicum(user, enrollment, program, supervisor, today, route):
     offset = 25
-    for i in range(8):  # 16 h of supervised lab
+    for _ in range(8):  # 16 h of supervised lab
         log_session(user, enrollment, program, supervisor, day=today - timedelta(days=offset), minutes=120,
              category="lab_in_person", case=None)
         offset += 1
@@ -123,7 +123,8 @@ def log_practicum(user, enrollment, program, supervisor, today, route):
     for i in range(16):  # 12 h clinical intraoral, each with its own pre-treatment screening
         day = today - timedelta(days=offset)
         case = f"C{i % 10 + 1:02d}"
-        log_session(user, enrollment, program, supervisor, day=day, minutes=45, category="clinical_intraoral", case=case,
+        log_session(user, enrollment, program, supervisor, day=day, minutes=45, category="clinical_intraoral",
+                    case=case,
              screening=screen(user, day, case, route))
         offset += 1
 

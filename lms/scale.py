@@ -42,7 +42,7 @@ from lms.core.database import set_write_intent
 from lms.extensions import db
 
 SCALE_DOMAIN = "scale.orocert.test"
-SCALE_PASSWORD = "orocert-scale-passphrase"
+SCALE_PASSWORD = "orocert-scale-passphrase"  # noqa: S105 - published on purpose: generated load-test accounts
 CHUNK = 500  # copies per round of inserts: bounds memory, keeps each executemany large
 STATUS_LIST_BITS = 131_072
 # A tiny valid PDF standing in for uploaded evidence (course certificates, agreements).

@@ -11,7 +11,7 @@ from lms.certificates.models import Certificate, CertificateApplication
 from lms.core.security import role_required
 from lms.eligibility.service import decision_for, decisions_for
 from lms.extensions import db
-from lms.standards import operations as standards
+from lms.standards import operations as standard_ops
 from lms.standards.models import StandardMove, StandardVersion
 from lms.standards.queries import all_versions
 from lms.training.models import Enrollment
@@ -88,7 +88,8 @@ def move_standard(enrollment_id: int):
         flash("Choose a standard version.", "error")
         return redirect(url_for("admin.trainee", trainee_id=enrollment.user_id))
     try:
-        standards.move_enrollment(enrollment, version, actor=current_user, reason=request.form.get("reason", "")[:2000])
+        standard_ops.move_enrollment(enrollment, version, actor=current_user,
+                                     reason=request.form.get("reason", "")[:2000])
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -186,4 +187,5 @@ def set_enabled(user_id: int):
 @bp.get("/standards")
 @role_required("admin")
 def standards():
-    return render_template("admin/standards.html", versions=all_versions(), program=current_app.config["DEFAULT_PROGRAM"])
+    return render_template("admin/standards.html", versions=all_versions(),
+                           program=current_app.config["DEFAULT_PROGRAM"])

@@ -2,9 +2,15 @@
 
 STATUS = {"type": "string", "enum": ["active", "expired", "revoked"]}
 ERROR = {
-    "type": "object", "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message"],
-                             "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}},
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+        }
+    },
 }
 CERTIFICATE = {
     "type": "object",
@@ -12,37 +18,68 @@ CERTIFICATE = {
     "properties": {
         "serial": {"type": "string", "example": "OFM-7K3MQ-9XP2D-4CAB8"},
         "status": STATUS,
-        "holder": {"type": "object", "required": ["name", "profession", "license", "jurisdiction"],
-                   "properties": {"name": {"type": "string"}, "profession": {"type": "string"},
-                                  "license": {"type": "string"}, "jurisdiction": {"type": "string"}}},
+        "holder": {
+            "type": "object",
+            "required": ["name", "profession", "license", "jurisdiction"],
+            "properties": {
+                "name": {"type": "string"},
+                "profession": {"type": "string"},
+                "license": {"type": "string"},
+                "jurisdiction": {"type": "string"},
+            },
+        },
         "endorsements": {"type": "array", "items": {"type": "string", "enum": ["extraoral", "intraoral"]}},
         "program": {"type": "string"},
-        "standard": {"type": "object", "required": ["id", "version"],
-                     "properties": {"id": {"type": "string"}, "version": {"type": "string"}}},
+        "standard": {
+            "type": "object",
+            "required": ["id", "version"],
+            "properties": {"id": {"type": "string"}, "version": {"type": "string"}},
+        },
         "issued_on": {"type": "string", "format": "date"},
         "expires_on": {"type": "string", "format": "date"},
-        "revocation": {"type": "object", "required": ["date", "reason"],
-                       "properties": {"date": {"type": "string", "format": "date"}, "reason": {"type": "string"}}},
+        "revocation": {
+            "type": "object",
+            "required": ["date", "reason"],
+            "properties": {"date": {"type": "string", "format": "date"}, "reason": {"type": "string"}},
+        },
         "evidence": {"type": "object"},
         "pdf_sha256": {"type": "string"},
         "renews": {"type": ["string", "null"]},
     },
 }
 PDF_CHECK = {
-    "type": "object", "required": ["genuine", "serial", "status", "reason"],
-    "properties": {"genuine": {"type": "boolean"}, "serial": {"type": ["string", "null"]},
-                   "status": {"type": ["string", "null"], "enum": ["active", "expired", "revoked", None]},
-                   "reason": {"type": "string"}},
+    "type": "object",
+    "required": ["genuine", "serial", "status", "reason"],
+    "properties": {
+        "genuine": {"type": "boolean"},
+        "serial": {"type": ["string", "null"]},
+        "status": {"type": ["string", "null"], "enum": ["active", "expired", "revoked", None]},
+        "reason": {"type": "string"},
+    },
 }
 BULK_RESULT = {
-    "type": "object", "required": ["count", "results"],
-    "properties": {"count": {"type": "integer"}, "results": {"type": "array", "items": {
-        "type": "object", "required": ["input", "serial", "status", "holder_name", "message"],
-        "properties": {"input": {"type": "string"}, "serial": {"type": "string"},
-                       "status": {"type": "string", "enum": ["active", "expired", "revoked", "unknown"]},
-                       "holder_name": {"type": "string"}, "endorsements": {"type": "string"},
-                       "expires_on": {"type": "string"}, "name_match": {"type": "string", "enum": ["", "yes", "no"]},
-                       "message": {"type": "string"}}}}},
+    "type": "object",
+    "required": ["count", "results"],
+    "properties": {
+        "count": {"type": "integer"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["input", "serial", "status", "holder_name", "message"],
+                "properties": {
+                    "input": {"type": "string"},
+                    "serial": {"type": "string"},
+                    "status": {"type": "string", "enum": ["active", "expired", "revoked", "unknown"]},
+                    "holder_name": {"type": "string"},
+                    "endorsements": {"type": "string"},
+                    "expires_on": {"type": "string"},
+                    "name_match": {"type": "string", "enum": ["", "yes", "no"]},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
 }
 
 
@@ -54,43 +91,112 @@ def openapi_document(base_url: str) -> dict:
     err = {"$ref": "#/components/schemas/Error"}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "OroCert certificate verification API", "version": "1.0.0",
-                 "description": "Verify orofacial massage and rehabilitation certificates by serial, by PDF, or in "
-                                "bulk. Public, rate-limited, no authentication needed."},
+        "info": {
+            "title": "OroCert certificate verification API",
+            "version": "1.0.0",
+            "description": "Verify orofacial massage and rehabilitation certificates by serial, by PDF, or in "
+            "bulk. Public, rate-limited, no authentication needed.",
+        },
         "servers": [{"url": base_url.rstrip("/") + "/api/v1"}],
         "paths": {
-            "/certificates/{serial}": {"get": {
-                "operationId": "getCertificate", "summary": "Status and facts of one certificate",
-                "parameters": [{"name": "serial", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "The certificate", **_json({"$ref": "#/components/schemas/Certificate"})},
-                              "404": {"description": "Unknown serial", **_json(err)},
-                              "429": {"description": "Rate limited", **_json(err)}}}},
-            "/verify": {"post": {
-                "operationId": "verifyPdf", "summary": "Is this PDF exactly an issued certificate with a valid signature?",
-                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-                "responses": {"200": {"description": "The check", **_json({"$ref": "#/components/schemas/PdfCheck"})},
-                              "400": {"description": "No file", **_json(err)},
-                              "413": {"description": "Too large", **_json(err)},
-                              "429": {"description": "Rate limited", **_json(err)}}}},
-            "/verify/bulk": {"post": {
-                "operationId": "verifyBulk", "summary": "Verify up to 5,000 serials at once",
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"type": "object", "required": ["serials"], "properties": {
-                        "serials": {"type": "array", "maxItems": 5000, "items": {"oneOf": [
-                            {"type": "string"},
-                            {"type": "object", "required": ["serial"],
-                             "properties": {"serial": {"type": "string"}, "last_name": {"type": "string"}}}]}}}}},
-                    "multipart/form-data": {"schema": {"type": "object", "properties": {
-                        "file": {"type": "string", "format": "binary",
-                                 "description": "CSV: serial[,last name] per line"}}}},
-                    "text/csv": {"schema": {"type": "string"}}}},
-                "responses": {"200": {"description": "One result per row", **_json({"$ref": "#/components/schemas/BulkResult"}),
-                                      },
-                              "400": {"description": "Bad input", **_json(err)},
-                              "429": {"description": "Rate limited", **_json(err)}}}},
+            "/certificates/{serial}": {
+                "get": {
+                    "operationId": "getCertificate",
+                    "summary": "Status and facts of one certificate",
+                    "parameters": [{"name": "serial", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {
+                            "description": "The certificate",
+                            **_json({"$ref": "#/components/schemas/Certificate"}),
+                        },
+                        "404": {"description": "Unknown serial", **_json(err)},
+                        "429": {"description": "Rate limited", **_json(err)},
+                    },
+                }
+            },
+            "/verify": {
+                "post": {
+                    "operationId": "verifyPdf",
+                    "summary": "Is this PDF exactly an issued certificate with a valid signature?",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["file"],
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "The check", **_json({"$ref": "#/components/schemas/PdfCheck"})},
+                        "400": {"description": "No file", **_json(err)},
+                        "413": {"description": "Too large", **_json(err)},
+                        "429": {"description": "Rate limited", **_json(err)},
+                    },
+                }
+            },
+            "/verify/bulk": {
+                "post": {
+                    "operationId": "verifyBulk",
+                    "summary": "Verify up to 5,000 serials at once",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["serials"],
+                                    "properties": {
+                                        "serials": {
+                                            "type": "array",
+                                            "maxItems": 5000,
+                                            "items": {
+                                                "oneOf": [
+                                                    {"type": "string"},
+                                                    {
+                                                        "type": "object",
+                                                        "required": ["serial"],
+                                                        "properties": {
+                                                            "serial": {"type": "string"},
+                                                            "last_name": {"type": "string"},
+                                                        },
+                                                    },
+                                                ]
+                                            },
+                                        }
+                                    },
+                                }
+                            },
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "file": {
+                                            "type": "string",
+                                            "format": "binary",
+                                            "description": "CSV: serial[,last name] per line",
+                                        }
+                                    },
+                                }
+                            },
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "One result per row",
+                            **_json({"$ref": "#/components/schemas/BulkResult"}),
+                        },
+                        "400": {"description": "Bad input", **_json(err)},
+                        "429": {"description": "Rate limited", **_json(err)},
+                    },
+                }
+            },
         },
-        "components": {"schemas": {"Certificate": CERTIFICATE, "PdfCheck": PDF_CHECK, "BulkResult": BULK_RESULT,
-                                   "Error": ERROR}},
+        "components": {
+            "schemas": {"Certificate": CERTIFICATE, "PdfCheck": PDF_CHECK, "BulkResult": BULK_RESULT, "Error": ERROR}
+        },
     }

@@ -77,7 +77,8 @@ def evidence_snapshot(td: TraineeDecision) -> dict:
     std = td.standard.data
     comps = {c["id"]: c["title"] for c in std.get("competencies", [])}
     signed_off = [r.id for r in td.decision.requirements if r.id in comps and r.met]
-    route = "D (dental professional)" if td.facts.is_dental else "N (collaboration agreement with a dental professional)"
+    route = ("D (dental professional)" if td.facts.is_dental
+             else "N (collaboration agreement with a dental professional)")
     return {
         "hours_by_category": hours_by_category(td.facts),
         "modules_completed": sorted(td.facts.completed_modules, key=lambda m: int(m[1:]) if m[1:].isdigit() else 0),

@@ -56,7 +56,8 @@ def public_record(cert: Certificate, on: date | None = None) -> dict:
         "holder": {
             "name": cert.holder_name,
             "profession": cert.profession,
-            "profession_label": PROFESSIONS[cert.profession].label if cert.profession in PROFESSIONS else cert.profession,
+            "profession_label": (PROFESSIONS[cert.profession].label if cert.profession in PROFESSIONS
+                                 else cert.profession),
             "license": cert.license_number,
             "jurisdiction": cert.jurisdiction,
             "jurisdiction_label": JURISDICTIONS.get(cert.jurisdiction, cert.jurisdiction),
@@ -165,8 +166,8 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
             results.append({"input": raw, "serial": serial or "", "status": "unknown", "holder_name": "",
                             "endorsements": "", "expires_on": "", "name_match": "",
                             "message": "Not a valid serial." if serial is None else "No certificate with this serial."})
-            events.append(VerificationEvent(method=method, query=raw[:64], certificate_id=None, result="unknown",
-                                            board_user_id=getattr(board_user, "id", None)))
+            events.append(dict(method=method, query=raw[:64], certificate_id=None, result="unknown",
+                               board_user_id=getattr(board_user, "id", None)))
             continue
         status = status_of(cert, on)
         match = ""
@@ -180,9 +181,11 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
         results.append({"input": raw, "serial": cert.serial, "status": status, "holder_name": cert.holder_name,
                         "endorsements": " ".join(cert.endorsements), "expires_on": cert.expires_on.isoformat(),
                         "name_match": match, "message": message})
-        events.append(VerificationEvent(method=method, query=cert.serial, certificate_id=cert.id, result=status,
-                                        board_user_id=getattr(board_user, "id", None)))
-    db.session.add_all(events)
+        events.append(dict(method=method, query=cert.serial, certificate_id=cert.id, result=status,
+                           board_user_id=getattr(board_user, "id", None)))
+    # One multi-row INSERT for the whole batch (ORM objects would cost one INSERT ... RETURNING per row).
+    if events:
+        db.session.execute(sa.insert(VerificationEvent), events)
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

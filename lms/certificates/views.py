@@ -1,10 +1,9 @@
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from lms.certificates import keys, ob3, verification
-from lms.certificates.models import Certificate, CertificateApplication
+from lms.certificates.models import CertificateApplication
 from lms.certificates.queries import certificates_for, status_list_indexes_revoked
 from lms.certificates.serials import normalize
 from lms.core.security import role_required

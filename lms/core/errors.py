@@ -39,7 +39,8 @@ def error_response(code: int, message: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        return error_response(400, "Your form expired or was sent from elsewhere. Please reload the page and try again.")
+        return error_response(400, "Your form expired or was sent from elsewhere. "
+                                   "Please reload the page and try again.")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -63,8 +63,36 @@ def store_upload(stream, original_name: str, instance_path: Path, max_bytes: int
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
-    safe_original = os.path.basename((original_name or "upload").replace("\\", "/"))[:200] or "upload"
-    return StoredUpload(stored_name, safe_original, content_type, len(data), hashlib.sha256(data).hexdigest())
+    return StoredUpload(stored_name, safe_original_name(original_name), content_type, len(data),
+                        hashlib.sha256(data).hexdigest())
+
+
+def safe_original_name(original_name: str | None) -> str:
+    """The uploader's file name reduced to a display name: no folders, no control characters, at most 200 characters.
+
+    It is only ever shown or offered as a download name; files on disk always get generated names.
+    """
+    name = os.path.basename((original_name or "").replace("\\", "/"))
+    name = "".join(c for c in name if ord(c) >= 32 and ord(c) != 127).strip()
+    if not name.strip("."):  # "", ".", ".." and the like name nothing
+        return "upload"
+    return name[:200]
+
+
+def download_name(original_name: str, content_type: str) -> str:
+    """The name to offer for a download: the original name, with an extension that matches the stored content.
+
+    The type comes from the bytes, so a PNG uploaded as ``scan.pdf`` is offered as ``scan.png`` and opens in the
+    right program.
+    """
+    wanted = ALLOWED.get(content_type)
+    if wanted is None:
+        return original_name
+    accepted = {".jpg", ".jpeg"} if wanted == ".jpg" else {wanted}
+    stem, dot, ext = original_name.rpartition(".")
+    if dot and stem and f".{ext.lower()}" in accepted:
+        return original_name
+    return (stem if dot and stem else original_name) + wanted
 
 
 def upload_path(instance_path: Path, stored_name: str) -> Path:

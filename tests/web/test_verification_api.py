@@ -343,7 +343,7 @@ def test_board_bulk_page_takes_a_csv_with_last_names_and_returns_a_csv(ctx, cert
         (active.serial, "active", "yes"),
         (expired.serial, "expired", "no"),
         (revoked.serial, "revoked", ""),
-        ("", "unknown", ""),
+        ("OFM-00000-00000-00000", "unknown", ""),  # well-formed (all-zero data checks to 0) but never issued
     ]
     assert "does not match" in rows[1]["message"]
     assert "does not match" not in rows[0]["message"]

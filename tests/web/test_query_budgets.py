@@ -1,0 +1,255 @@
+"""Query budgets: the SQL statements one request runs must not grow with the data behind the page.
+
+Each test measures a request at a small data size, adds more of the data that page shows (more trainees, more
+entries, more decisions by more people, more certificates, more serials), measures again, and asserts that the count
+is unchanged and within the page's stated budget. A count that grows with the data is an N+1 query: one more
+statement per row shown.
+
+Statements are counted with a ``before_cursor_execute`` listener on the app's engine, for the request only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from lms.extensions import db
+from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
+
+# Statements per request, including the session's user lookup, the transaction bookkeeping and the verification log.
+BUDGETS = {
+    "trainee dashboard": 20,
+    "hours page": 16,
+    "instructor queue": 8,
+    "admin queue": 8,
+    "gradebook": 16,
+    "admin trainees": 20,
+    "verify page": 12,
+    "api certificate": 12,
+    "api bulk": 12,
+    "cohort csv (per batch)": 16,
+}
+
+
+@contextlib.contextmanager
+def counting(app):
+    """Count the SQL statements sent to the database inside the block."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+
+
+def queries(app, client, method: str, url: str, **kwargs) -> int:
+    with counting(app) as statements:
+        resp = client.open(url, method=method, **kwargs)
+        assert resp.status_code == 200, (url, resp.status_code, resp.get_data(as_text=True)[:300])
+        resp.get_data()  # a streamed body runs its queries while it is read
+    import os
+    if os.environ.get("DEBUG_Q"):
+        print("\n====", url); [print(" ", x[:150].replace("\n", " ")) for x in statements]
+    return len(statements)
+
+
+def login(app, email: str, password: str = PASSWORD):
+    client = app.test_client()
+    resp = client.post("/login", data={"email": email, "password": password})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    return client
+
+
+def check(measured: dict[str, tuple[int, int]]) -> None:
+    """Every page: same count at both sizes, within its budget."""
+    problems = [f"{page}: {small} queries small, {large} large (budget {BUDGETS[page]})"
+                for page, (small, large) in measured.items() if small != large or large > BUDGETS[page]]
+    assert not problems, "; ".join(problems)
+
+
+@pytest.fixture
+def loaded(app):
+    """The app with the default program and standard loaded. Requests run outside any test context, as in
+    production: each gets its own session, so nothing the test loaded is cached for it."""
+    from lms.standards.operations import load_standard
+    from lms.training.content import load_all
+
+    with app.app_context():
+        _loaded, errors = load_all(app.config["COURSES_DIR"])
+        assert not errors, errors
+        load_standard(app.config["COURSES_DIR"] / "omr" / "standard.yaml")
+        db.session.commit()
+    return app
+
+
+def _program():
+    from lms.training.models import Program
+
+    return db.session.get(Program, "omr")
+
+
+def _log(user, enrollment, program, supervisor, day, decision="approved", reason="", category="lab_in_person"):
+    from lms.demo import log_session
+
+    return log_session(user, enrollment, program, supervisor, day=day, minutes=60, category=category,
+                       case=f"C{day.day:02d}", decision=decision, reason=reason)
+
+
+def test_trainee_pages_do_not_grow_with_the_trainees_records(loaded):
+    from lms.demo import pass_modules, record_observations
+    from lms.standards.queries import current_version
+
+    app, today = loaded, date.today()
+    with app.test_request_context():
+        program = _program()
+        trainee = create_trainee(email="busy@budget.test")
+        enrollment = enrollment_of(trainee)
+        supervisors = [create_user("instructor", profession="massage_therapist") for _ in range(4)]
+        dentist = create_user("instructor", profession="dentist")
+        pass_modules(trainee, enrollment, program, keys={"M1"})
+        _log(trainee, enrollment, program, supervisors[0], today - timedelta(days=3))
+        _log(trainee, enrollment, program, supervisors[0], today - timedelta(days=4), decision="submitted")
+        db.session.commit()
+    client = login(app, "busy@budget.test")
+    small = {"trainee dashboard": queries(app, client, "GET", "/dashboard"),
+             "hours page": queries(app, client, "GET", "/hours/")}
+
+    # Many more entries, pending and decided, by several supervisors, with reasons; more modules and observations.
+    with app.test_request_context():
+        program = _program()
+        trainee, enrollment = db.session.merge(trainee), db.session.merge(enrollment)
+        supervisors = [db.session.merge(s) for s in supervisors]
+        dentist = db.session.merge(dentist)
+        standard = current_version(program.id)
+        pass_modules(trainee, enrollment, program, keys={"M2", "M3", "M4"})
+        for i in range(24):
+            decision = ("approved", "needs_info", "rejected", "submitted")[i % 4]
+            _log(trainee, enrollment, program, supervisors[i % 4], today - timedelta(days=10 + i), decision=decision,
+                 reason="" if decision in ("approved", "submitted") else f"Please add detail ({i}).",
+                 category=("lab_in_person", "clinical_extraoral")[i % 2])
+        record_observations(trainee, enrollment, standard, [supervisors[1], dentist], today, only={"C1", "C3"})
+        db.session.commit()
+    large = {"trainee dashboard": queries(app, client, "GET", "/dashboard"),
+             "hours page": queries(app, client, "GET", "/hours/")}
+    check({page: (small[page], large[page]) for page in small})
+
+
+def _population(app, size: int):
+    from lms.scale import build_population
+
+    with app.test_request_context():
+        report = build_population(size, seed=size)
+        db.session.commit()
+    return report
+
+
+def _serials(app, n: int) -> list[str]:
+    """``n`` serials: every issued one (up to n), then well-formed serials that match nothing."""
+    from lms.certificates.models import Certificate
+    from lms.certificates.serials import new_serial
+
+    with app.app_context():
+        issued = list(db.session.execute(sa.select(Certificate.serial).order_by(Certificate.id)).scalars())[:n]
+    return issued + [new_serial() for _ in range(n - len(issued))]
+
+
+def _instructor_with_queue(app, run_index: int) -> tuple[str, int]:
+    """The first scale instructor of a seed-scale run, and how many entries wait in their queue."""
+    from lms.auth.models import User
+    from lms.hours.models import HourEntry
+
+    with app.app_context():
+        user = db.session.execute(sa.select(User).where(User.email.like("instructor-%-0@scale.orocert.test"))
+                                  .order_by(User.id).offset(run_index).limit(1)).scalar_one()
+        waiting = db.session.execute(sa.select(sa.func.count()).select_from(HourEntry).where(
+            HourEntry.supervisor_id == user.id, HourEntry.status == "submitted")).scalar_one()
+        return user.email, waiting
+
+
+def _apply_for_eligible(app, at_most: int) -> int:
+    """Pending certificate applications from eligible trainees without a certificate (the real operation)."""
+    from lms.certificates.applications import apply
+    from lms.certificates.models import Certificate, CertificateApplication
+    from lms.eligibility.service import decisions_for
+    from lms.training.models import Enrollment
+
+    with app.test_request_context():
+        ids = list(db.session.execute(sa.select(Enrollment.user_id).order_by(Enrollment.user_id)).scalars())
+        holders = set(db.session.execute(sa.select(Certificate.trainee_id)).scalars())
+        applied = set(db.session.execute(sa.select(CertificateApplication.trainee_id)).scalars())
+        made = 0
+        for td in decisions_for(ids):
+            if made < at_most and td.decision.eligible and td.user.id not in holders | applied:
+                apply(td.user, program_id="omr")
+                made += 1
+        db.session.commit()
+        return db.session.execute(sa.select(sa.func.count()).select_from(CertificateApplication)
+                                  .filter_by(status="pending")).scalar_one()
+
+
+def test_cohort_pages_and_api_do_not_grow_with_the_population(loaded):
+    from lms.admin.reports import cohort_rows
+    from lms.certificates.models import Certificate
+    from lms.scale import SCALE_PASSWORD
+
+    app = loaded
+    _population(app, 12)
+    pending_small = _apply_for_eligible(app, 1)
+    admin = login(app, "admin@scale.orocert.test", SCALE_PASSWORD)
+    anonymous = app.test_client()
+    with app.app_context():
+        serial = db.session.execute(sa.select(Certificate.serial).order_by(Certificate.id).limit(1)).scalar_one()
+
+    def measure(instructor_email: str, bulk_size: int) -> dict[str, int]:
+        instructor = login(app, instructor_email, SCALE_PASSWORD)
+        out = {
+            "instructor queue": queries(app, instructor, "GET", "/hours/queue"),
+            "admin queue": queries(app, admin, "GET", "/hours/queue"),
+            "gradebook": queries(app, admin, "GET", "/gradebook"),
+            "admin trainees": queries(app, admin, "GET", "/admin/trainees"),
+            "verify page": queries(app, anonymous, "GET", f"/verify/{serial}"),
+            "api certificate": queries(app, anonymous, "GET", f"/api/v1/certificates/{serial}"),
+            "api bulk": queries(app, anonymous, "POST", "/api/v1/verify/bulk",
+                                json={"serials": _serials(app, bulk_size)}),
+        }
+        # The CSV export pages through the cohort: its cost per batch of trainees is what must stay flat.
+        with app.test_request_context(), counting(app) as statements:
+            rows = list(cohort_rows("omr", batch_size=1000))
+        assert rows and len({r["trainee_id"] for r in rows}) == len(rows)
+        out["cohort csv (per batch)"] = len(statements)
+        return out
+
+    first_instructor, waiting_small = _instructor_with_queue(app, 0)
+    small = measure(first_instructor, 10)
+
+    # Four times the trainees (more instructors, assessors, certificates, pending applications), ten times the serials.
+    _population(app, 36)
+    pending_large = _apply_for_eligible(app, 4)
+    second_instructor, waiting_large = _instructor_with_queue(app, 1)
+    large = measure(second_instructor, 100)
+    # The data really grew where each page looks.
+    assert waiting_large > waiting_small > 0 and pending_large > pending_small > 0
+    check({page: (small[page], large[page]) for page in small})
+
+
+def test_bulk_verification_answers_every_serial(loaded):
+    """The bulk endpoint's constant cost is not bought by dropping rows: every serial gets its own result."""
+    _population(loaded, 12)
+    for size in (10, 100):
+        serials = _serials(loaded, size)
+        resp = loaded.test_client().post("/api/v1/verify/bulk", json={"serials": serials})
+        assert resp.status_code == 200
+        body = resp.get_json()
+        assert body["count"] == size and [r["serial"] for r in body["results"]] == serials
+        assert {r["status"] for r in body["results"]} == {"active", "unknown"}
