@@ -41,12 +41,26 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1)
 
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_request_hooks(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseIdConverter(IntegerConverter):
+        """Ids in URLs fit a 32-bit signed column; a larger number is simply not found (404), never a 500."""
+
+        def __init__(self, map, *args, **kwargs):  # noqa: A002 - Werkzeug's signature
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_extensions(app: Flask) -> None:
