@@ -52,7 +52,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:

@@ -112,7 +112,14 @@ def set_enabled(user: User, enabled: bool, *, actor) -> None:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash_for(method: str) -> str:
     from werkzeug.security import generate_password_hash
 
-    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _dummy_hash() -> str:
+    """A hash of the same cost as real ones, so unknown accounts take as long to refuse as wrong passwords."""
+    from flask import current_app
+
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])

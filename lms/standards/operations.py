@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,6 +28,19 @@ def module_ids_for(program_id: str) -> set[str] | None:
     return ids or None
 
 
+@lru_cache(maxsize=32)
+def _checked(path: str, mtime_ns: int, size: int, module_ids: frozenset | None):
+    return check_standard_file(path, module_ids=set(module_ids) if module_ids is not None else None)
+
+
+def check_cached(path: Path, module_ids: set[str] | None = None):
+    """``check_standard_file``, remembered while the file is unchanged (validation is the slow part of a load)."""
+    st = Path(path).stat()
+    data, errors = _checked(str(path), st.st_mtime_ns, st.st_size,
+                            frozenset(module_ids) if module_ids is not None else None)
+    return copy.deepcopy(data), errors
+
+
 def load_standard(path: Path, *, actor=None) -> tuple[StandardVersion, bool]:
     """Load a standard file. A changed file creates a new version (old versions stay); an unchanged one is a no-op.
 
@@ -33,14 +48,14 @@ def load_standard(path: Path, *, actor=None) -> tuple[StandardVersion, bool]:
     """
     from lms.training.models import Program
 
-    data, errors = check_standard_file(path)
+    data, errors = check_cached(path)
     if errors:
         raise StandardLoadError(errors)
     program_id = data["program"]
     if db.session.get(Program, program_id) is None:
         raise StandardLoadError([f"{path}:1: program '{program_id}' is not loaded; run 'flask courses load' first"])
     module_ids = module_ids_for(program_id)
-    data, errors = check_standard_file(path, module_ids=module_ids)
+    data, errors = check_cached(path, module_ids=module_ids)
     if errors:
         raise StandardLoadError(errors)
     digest = standard_digest(data)

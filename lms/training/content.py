@@ -6,6 +6,7 @@ written unless the whole program is valid. ``apply_program`` then writes it in t
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -178,9 +179,29 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
     )
 
 
+def _signature(program_dir: Path) -> tuple:
+    files = [program_dir / "program.yaml", *sorted((program_dir / "modules").glob("*.md"))]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+
+_parsed_cache: dict[tuple, tuple] = {}
+
+
 def load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[ContentError]]:
-    """Parse and check one program folder. Returns (program, errors); program is None when there are errors."""
+    """Parse and check one program folder. Returns (program, errors); program is None when there are errors.
+
+    The result is remembered while no file in the folder changes, so repeated loads are cheap.
+    """
     program_dir = Path(program_dir)
+    key = _signature(program_dir)
+    if key not in _parsed_cache:
+        _parsed_cache.clear()  # keep only the latest state of each folder set; content folders are few
+        _parsed_cache[key] = _load_program_dir(program_dir)
+    program, errors = _parsed_cache[key]
+    return copy.deepcopy(program), list(errors)
+
+
+def _load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[ContentError]]:
     root = program_dir
     errors: list[ContentError] = []
     manifest_path = program_dir / "program.yaml"
