@@ -108,6 +108,15 @@ def make_app(tmp_path, db_url, signing_config):
 @pytest.fixture
 def app(make_app):
     app = make_app()
+
+    @app.teardown_request
+    def _forget_cached_user(_exc):
+        # With `ctx` pushed, test-client requests share the test's app context and its `g`; Flask-Login caches the
+        # signed-in user there, so drop it after each request or one client would act as another.
+        from flask import g
+
+        g.pop("_login_user", None)
+
     yield app
     if PG_URL:
         _truncate_all(app)
