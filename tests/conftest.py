@@ -77,6 +77,16 @@ def _truncate_all(app) -> None:
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(autouse=True)
+def _reset_write_intent():
+    """CLI commands switch on BEGIN IMMEDIATE for the rest of their thread; each test starts without it."""
+    from lms.core.database import set_write_intent
+
+    set_write_intent(False)
+    yield
+    set_write_intent(False)
+
+
 @pytest.fixture
 def db_url(tmp_path, migrated_template) -> str:
     if PG_URL:
