@@ -129,6 +129,10 @@ def register_request_hooks(app: Flask) -> None:
     def _write_intent():
         set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
 
+    @app.teardown_request
+    def _clear_write_intent(_exc):
+        set_write_intent(False)
+
     app.before_request(enforce_session_timeouts)
     app.after_request(apply_security_headers)
 

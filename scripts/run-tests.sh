@@ -6,7 +6,7 @@ BIN=.venv/bin
 PG_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 
 echo "== Tests on SQLite =="
-env -u TEST_DATABASE_URL $BIN/python -m pytest -q -p no:cacheprovider
+env -u TEST_DATABASE_URL $BIN/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 sqlite_rc=$?
 
 echo "== Tests on PostgreSQL ($PG_URL) =="
@@ -19,7 +19,7 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
-  TEST_DATABASE_URL="$PG_URL" $BIN/python -m pytest -q -p no:cacheprovider --ignore=tests/unit -m "not sqlite_only"
+  TEST_DATABASE_URL="$PG_URL" $BIN/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --ignore=tests/unit --ignore=tests/e2e -m "not sqlite_only"
   pg_rc=$?
 else
   if [ "${CI:-}" = "true" ]; then

@@ -17,11 +17,30 @@ from config import TestingConfig
 from lms import create_app
 from lms.extensions import db as _db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set when the suite runs in parallel (pytest -n)
+
+
+def _worker_url(url: str | None) -> str | None:
+    """Each parallel worker gets its own PostgreSQL database next to the configured one, created on demand."""
+    if not url or not WORKER:
+        return url
+    base = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{base.database}_{WORKER}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(BASE_PG_URL)
 
 
 def _pg_reset(url: str) -> None:
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(url if "+psycopg" in url else url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
