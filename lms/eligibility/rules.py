@@ -163,6 +163,10 @@ def capitalise(text: str) -> str:
 
 def profession_label(key: str | None) -> str:
     """``"massage_therapist"`` -> ``"massage therapist"``."""
+    from lms.providers.professions import PROFESSIONS
+
+    if key in PROFESSIONS:
+        return PROFESSIONS[key].label.lower()
     return (key or "unknown profession").replace("_", " ")
 
 
