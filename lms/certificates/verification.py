@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.certificates import keys
 from lms.certificates.models import Certificate, VerificationEvent
 from lms.certificates.serials import normalize
 from lms.certificates.signing import validate_pdf
 from lms.core import audit
+from lms.core.database import set_write_intent
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
@@ -39,7 +40,8 @@ def find(serial_text: str) -> Certificate | None:
     if serial is None:
         return None
     return db.session.execute(
-        sa.select(Certificate).options(selectinload(Certificate.revocation), selectinload(Certificate.standard_version))
+        # One statement: the revocation and the standard are at most one row each, so join them in.
+        sa.select(Certificate).options(joinedload(Certificate.revocation), joinedload(Certificate.standard_version))
         .filter_by(serial=serial)
     ).scalar_one_or_none()
 
@@ -74,6 +76,19 @@ def public_record(cert: Certificate, on: date | None = None) -> dict:
     if cert.revocation is not None:
         record["revocation"] = {"date": cert.revocation.revoked_on.isoformat(), "reason": cert.revocation.reason}
     return record
+
+
+def begin_logged_read() -> None:
+    """Call first in a GET view that logs a verification: it reads and then writes the log row.
+
+    On SQLite a read-only request opens a deferred transaction, and a deferred transaction that later writes fails at
+    once with SQLITE_BUSY_SNAPSHOT ("database is locked") whenever another writer committed in between; the busy
+    timeout does not cover that upgrade. So end whatever the request opened so far (the session check may already
+    have loaded the user) and let the next transaction start with BEGIN IMMEDIATE. No effect on PostgreSQL.
+    """
+    set_write_intent(True)
+    if db.session().in_transaction():
+        db.session.commit()
 
 
 def log(method: str, query: str, cert: Certificate | None, result: str, board_user=None) -> None:
@@ -131,8 +146,11 @@ class BulkError(ValueError):
 def parse_bulk_csv(text: str, max_rows: int = MAX_BULK_ROWS) -> list[tuple[str, str]]:
     """Rows of (serial, last name). A header row is optional; the last-name column is optional."""
     rows = []
-    reader = csv.reader(io.StringIO(text))
-    for i, row in enumerate(reader):
+    try:
+        parsed = list(csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n"))))
+    except csv.Error as exc:
+        raise BulkError(f"The file is not valid CSV ({exc}). Put one serial per line.") from exc
+    for i, row in enumerate(parsed):
         if not row or not any(c.strip() for c in row):
             continue
         first = row[0].strip()
@@ -185,7 +203,8 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
                            board_user_id=getattr(board_user, "id", None)))
     # One multi-row INSERT for the whole batch (ORM objects would cost one INSERT ... RETURNING per row).
     if events:
-        db.session.execute(sa.insert(VerificationEvent), events)
+        # render_nulls: rows with and without a certificate go in the same statement instead of one per shape.
+        db.session.execute(sa.insert(VerificationEvent).execution_options(render_nulls=True), events)
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

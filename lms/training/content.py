@@ -27,8 +27,15 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 
 
 def render_markdown(text: str) -> str:
-    """Render course Markdown to HTML. Raw HTML in the source is escaped, never passed through."""
-    html = _md.render(text)
+    """Render course Markdown to HTML. Raw HTML in the source is escaped, never passed through.
+
+    Headings move down one level: the page's own title is the only ``<h1>``.
+    """
+    tokens = _md.parse(text)
+    for tok in tokens:
+        if tok.type in ("heading_open", "heading_close"):
+            tok.tag = f"h{min(int(tok.tag[1]) + 1, 6)}"
+    html = _md.renderer.render(tokens, _md.options, {})
     # Links in course text may only be web or in-page links.
     return re.sub(r'href="(?!https?://|#|/)[^"]*"', 'href="#"', html)
 

@@ -1,6 +1,6 @@
 """Real-browser tests: the app served by werkzeug on 127.0.0.1, driven by Debian's Chromium through Playwright.
 
-One app and one database serve the whole session (migrated, courses loaded, demo population seeded), with CSRF
+One app and one database serve all the browser tests (migrated, courses loaded, demo population seeded), with CSRF
 protection switched ON so every form the browser submits carries a real token. Playwright never downloads a
 browser: it drives /usr/bin/chromium. Without that binary the tests are skipped, except under CI=true, where a
 missing browser is a failure. The accessibility engine (axe-core) comes from the npm registry, pinned in
@@ -12,9 +12,12 @@ PostgreSQL test database with the per-test fixtures of the rest of the suite.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -89,8 +92,9 @@ def _build_app(root: Path, url: str, signing_config: dict) -> Flask:
     from lms.standards.operations import load_standard
     from lms.training.content import load_all
 
-    app = create_app(TestingConfig, INSTANCE_PATH=root / "instance", SQLALCHEMY_DATABASE_URI=f"sqlite:///{root / 'e2e.db'}",
-                     WTF_CSRF_ENABLED=True, PUBLIC_BASE_URL=url, **signing_config)
+    app = create_app(TestingConfig, INSTANCE_PATH=root / "instance",
+                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{root / 'e2e.db'}", WTF_CSRF_ENABLED=True,
+                     PUBLIC_BASE_URL=url, **signing_config)
     with app.app_context():
         upgrade()
         loaded, errors = load_all(app.config["COURSES_DIR"])
@@ -108,12 +112,14 @@ def _require_chromium() -> None:
         unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(live_server):
-    """Debian's Chromium, headless, for the whole session.
+    """Debian's Chromium, headless, shared by every test in this folder.
 
-    It starts after the live server is built: seeding issues a signed certificate, and pyHanko's signing cannot run
-    while Playwright's event loop is running in the same thread.
+    Playwright's synchronous API keeps an asyncio loop running in the test thread until it is stopped, and pyHanko
+    (certificate signing) calls asyncio.run(), which refuses to run inside a running loop. So the browser starts after
+    the live server is built (seeding signs a certificate) and stops as soon as the last browser test has run
+    (package scope, not session scope), before the rest of the suite signs PDFs in this thread.
     """
     _require_chromium()
     from playwright.sync_api import sync_playwright
@@ -129,7 +135,7 @@ def browser(live_server):
     pw.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory, signing_config):
     """The real app on 127.0.0.1 and a free port, in a background thread, over a fresh seeded database."""
     _require_chromium()  # no point building the app for a browser that is not there
@@ -166,10 +172,15 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         if npm is None:
             unavailable("npm is not installed, so axe-core cannot be installed (apt-get install npm)")
-        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR, capture_output=True,  # noqa: S603
-                              text=True, timeout=300, check=False)
-        if proc.returncode != 0 or not AXE_JS.exists():
-            unavailable(f"npm ci in {E2E_DIR} failed: {(proc.stderr or proc.stdout)[-800:]}")
+        # Test workers (pytest -n) may get here together; npm ci first deletes node_modules, so only one may run it.
+        lock_path = Path(tempfile.gettempdir()) / f"orocert-e2e-npm-{hashlib.sha256(bytes(E2E_DIR)).hexdigest()[:12]}"
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not AXE_JS.exists():
+                proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR,  # noqa: S603
+                                      capture_output=True, text=True, timeout=300, check=False)
+                if proc.returncode != 0 or not AXE_JS.exists():
+                    unavailable(f"npm ci in {E2E_DIR} failed: {(proc.stderr or proc.stdout)[-800:]}")
     return AXE_JS.read_text(encoding="utf-8")
 
 

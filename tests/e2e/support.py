@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from playwright.sync_api import Page, expect
 
@@ -44,7 +43,10 @@ def flash(page: Page):
 
 
 def today_iso() -> str:
-    return date.today().isoformat()
+    """Today as the server counts it (UTC), for date fields the server checks against its own calendar."""
+    from lms.core.timeutil import today
+
+    return today().isoformat()
 
 
 def real_pdf(text: str) -> bytes:
@@ -139,7 +141,8 @@ _OVERFLOW = """() => {
     for (const el of document.querySelectorAll('body *')) {
       const r = el.getBoundingClientRect();
       if (r.right > doc.clientWidth + 1 && !el.closest('.table-wrap')) {
-        wide.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' right=' + Math.round(r.right));
+        const name = el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
+        wide.push(name + ' right=' + Math.round(r.right));
       }
       if (wide.length > 8) break;
     }

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
 from tests.e2e.support import (
     ADMIN,
@@ -112,9 +113,9 @@ def test_login_form_in_tab_order_with_visible_focus(open_page):
     assert all(s["inMain"] for s in stops)
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
-    page.keyboard.type("admin@orocert.test")
+    page.keyboard.type(ADMIN)
     page.keyboard.press("Tab")
-    page.keyboard.type("orocert-demo-passphrase")
+    page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Enter")  # submitting from the keyboard alone signs in
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
