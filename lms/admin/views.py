@@ -9,6 +9,7 @@ from lms.certificates import applications as apps
 from lms.certificates import issuing, verification
 from lms.certificates.models import Certificate, CertificateApplication
 from lms.core.security import role_required
+from lms.core.views import act_and_redirect
 from lms.eligibility.service import decision_for, decisions_for
 from lms.extensions import db
 from lms.standards import operations as standard_ops
@@ -30,12 +31,23 @@ def trainees():
         stmt = stmt.where(db.or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%")))
     total = db.session.execute(db.select(db.func.count()).select_from(stmt.subquery())).scalar_one()
     ids = list(db.session.execute(stmt.order_by(User.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars())
-    pending_apps = db.session.execute(
-        db.select(CertificateApplication).filter_by(status="pending").order_by(CertificateApplication.id)
-    ).scalars().all()
-    return render_template("admin/trainees.html", decisions=decisions_for(ids), page=page, total=total,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), q=q, applications=pending_apps,
-                           form=FlaskForm())
+    pending_apps = (
+        db.session.execute(
+            db.select(CertificateApplication).filter_by(status="pending").order_by(CertificateApplication.id)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "admin/trainees.html",
+        decisions=decisions_for(ids),
+        page=page,
+        total=total,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        q=q,
+        applications=pending_apps,
+        form=FlaskForm(),
+    )
 
 
 @bp.get("/trainees/<int:trainee_id>")
@@ -45,15 +57,30 @@ def trainee(trainee_id: int):
     if t.role != "trainee":
         abort(404)
     td = decision_for(t)
-    certs = db.session.execute(db.select(Certificate).filter_by(trainee_id=t.id).order_by(Certificate.id.desc())
-                               ).scalars().all()
+    certs = (
+        db.session.execute(db.select(Certificate).filter_by(trainee_id=t.id).order_by(Certificate.id.desc()))
+        .scalars()
+        .all()
+    )
     moves = []
     if td.enrollment:
-        moves = db.session.execute(db.select(StandardMove).filter_by(enrollment_id=td.enrollment.id)
-                                   .order_by(StandardMove.id)).scalars().all()
-    return render_template("admin/trainee.html", trainee=t, td=td, certificates=certs, form=FlaskForm(),
-                           versions=all_versions(td.enrollment.program_id) if td.enrollment else [], moves=moves,
-                           status_of=verification.status_of)
+        moves = (
+            db.session.execute(
+                db.select(StandardMove).filter_by(enrollment_id=td.enrollment.id).order_by(StandardMove.id)
+            )
+            .scalars()
+            .all()
+        )
+    return render_template(
+        "admin/trainee.html",
+        trainee=t,
+        td=td,
+        certificates=certs,
+        form=FlaskForm(),
+        versions=all_versions(td.enrollment.program_id) if td.enrollment else [],
+        moves=moves,
+        status_of=verification.status_of,
+    )
 
 
 @bp.post("/trainees/<int:trainee_id>/issue")
@@ -87,16 +114,13 @@ def move_standard(enrollment_id: int):
     if version is None:
         flash("Choose a standard version.", "error")
         return redirect(url_for("admin.trainee", trainee_id=enrollment.user_id))
-    try:
-        standard_ops.move_enrollment(enrollment, version, actor=current_user,
-                                     reason=request.form.get("reason", "")[:2000])
-    except ValueError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("admin.trainee", trainee_id=enrollment.user_id))
-    db.session.commit()
-    flash(f"Enrollment moved to {version.label}.", "success")
-    return redirect(url_for("admin.trainee", trainee_id=enrollment.user_id))
+    return act_and_redirect(
+        lambda: standard_ops.move_enrollment(
+            enrollment, version, actor=current_user, reason=request.form.get("reason", "")[:2000]
+        ),
+        target=url_for("admin.trainee", trainee_id=enrollment.user_id),
+        success=lambda _: f"Enrollment moved to {version.label}.",
+    )
 
 
 @bp.post("/applications/<int:application_id>")
@@ -105,27 +129,36 @@ def decide_application(application_id: int):
     application = db.get_or_404(CertificateApplication, application_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        apps.decide(application, approve=request.form.get("decision") == "approve", actor=current_user,
-                    note=request.form.get("note", "")[:2000])
-    except apps.ApplicationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("admin.trainees"))
-    db.session.commit()
-    flash(f"Application {application.id} {application.status}.", "success")
-    return redirect(url_for("admin.trainees"))
+    return act_and_redirect(
+        lambda: apps.decide(
+            application,
+            approve=request.form.get("decision") == "approve",
+            actor=current_user,
+            note=request.form.get("note", "")[:2000],
+        ),
+        target=url_for("admin.trainees"),
+        success=lambda _: f"Application {application.id} {application.status}.",
+    )
 
 
 @bp.get("/certificates")
 @role_required("admin")
 def certificates():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    certs = db.session.execute(
-        db.select(Certificate).options(db.selectinload(Certificate.revocation))
-        .order_by(Certificate.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
-    return render_template("admin/certificates.html", certificates=certs, status_of=verification.status_of,
-                           form=FlaskForm(), page=page)
+    certs = (
+        db.session.execute(
+            db.select(Certificate)
+            .options(db.selectinload(Certificate.revocation))
+            .order_by(Certificate.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "admin/certificates.html", certificates=certs, status_of=verification.status_of, form=FlaskForm(), page=page
+    )
 
 
 @bp.post("/certificates/<serial>/revoke")
@@ -136,15 +169,11 @@ def revoke(serial: str):
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        issuing.revoke(cert, actor=current_user, reason=request.form.get("reason", "")[:2000])
-    except issuing.RevocationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("admin.certificates"))
-    db.session.commit()
-    flash(f"Certificate {cert.serial} revoked.", "success")
-    return redirect(url_for("admin.certificates"))
+    return act_and_redirect(
+        lambda: issuing.revoke(cert, actor=current_user, reason=request.form.get("reason", "")[:2000]),
+        target=url_for("admin.certificates"),
+        success=lambda _: f"Certificate {cert.serial} revoked.",
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -153,9 +182,14 @@ def users():
     form = CreateUserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(email=form.email.data, name=form.name.data, role=form.role.data,
-                                        password=form.password.data, profession=form.profession.data or None,
-                                        actor=current_user)
+            user = accounts.create_user(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+                profession=form.profession.data or None,
+                actor=current_user,
+            )
         except accounts.AccountError as exc:
             db.session.rollback()
             form.email.errors.append(str(exc))
@@ -163,10 +197,12 @@ def users():
             db.session.commit()
             flash(f"Account {user.email} ({user.role}) created.", "success")
             return redirect(url_for("admin.users"))
-    all_users = db.session.execute(db.select(User).where(User.role != "trainee").order_by(User.role, User.name)
-                                   ).scalars().all()
-    return render_template("admin/users.html", form=form, users=all_users, toggle=FlaskForm()), \
-        400 if request.method == "POST" else 200
+    all_users = (
+        db.session.execute(db.select(User).where(User.role != "trainee").order_by(User.role, User.name)).scalars().all()
+    )
+    return render_template(
+        "admin/users.html", form=form, users=all_users, toggle=FlaskForm()
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.post("/users/<int:user_id>/enabled")
@@ -187,5 +223,6 @@ def set_enabled(user_id: int):
 @bp.get("/standards")
 @role_required("admin")
 def standards():
-    return render_template("admin/standards.html", versions=all_versions(),
-                           program=current_app.config["DEFAULT_PROGRAM"])
+    return render_template(
+        "admin/standards.html", versions=all_versions(), program=current_app.config["DEFAULT_PROGRAM"]
+    )

@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from lms.auth.models import User
 from lms.core.security import role_required
+from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.hours import ledger
 from lms.hours.forms import HourDecisionForm, HourEntryForm
@@ -15,15 +16,23 @@ bp = Blueprint("hours", __name__, url_prefix="/hours")
 
 
 def _supervisors():
-    return db.session.execute(
-        db.select(User).where(User.role == "instructor", User.is_enabled.is_(True)).order_by(User.name)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            db.select(User).where(User.role == "instructor", User.is_enabled.is_(True)).order_by(User.name)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _screenings(trainee_id):
-    return db.session.execute(
-        db.select(Screening).filter_by(trainee_id=trainee_id).order_by(Screening.session_date.desc()).limit(50)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Screening).filter_by(trainee_id=trainee_id).order_by(Screening.session_date.desc()).limit(50)
+        )
+        .scalars()
+        .all()
+    )
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger number would make the database raise, not miss
@@ -52,9 +61,16 @@ def _page(form, corrects=None, status=200):
     program, enrollment = _context()
     entries = ledger.entries_for(current_user.id)
     minutes = ledger.counted_minutes_by_category(current_user.id)
-    return render_template("hours/index.html", form=form, program=program, enrollment=enrollment, entries=entries,
-                           superseded=ledger.superseded_ids(current_user.id), minutes=minutes,
-                           corrects=corrects), status
+    return render_template(
+        "hours/index.html",
+        form=form,
+        program=program,
+        enrollment=enrollment,
+        entries=entries,
+        superseded=ledger.superseded_ids(current_user.id),
+        minutes=minutes,
+        corrects=corrects,
+    ), status
 
 
 def _form(**kwargs):
@@ -81,19 +97,28 @@ def submit():
     if not form.validate_on_submit():
         return _page(form, corrects, 400)
     data = ledger.EntryInput(
-        entry_date=form.entry_date.data, minutes=form.minutes.data, category=form.category.data,
-        supervisor_id=form.supervisor_id.data, setting=form.setting.data, notes=form.notes.data or "",
-        case_code=form.case_code.data, screening_id=form.screening_id.data or None)
+        entry_date=form.entry_date.data,
+        minutes=form.minutes.data,
+        category=form.category.data,
+        supervisor_id=form.supervisor_id.data,
+        setting=form.setting.data,
+        notes=form.notes.data or "",
+        case_code=form.case_code.data,
+        screening_id=form.screening_id.data or None,
+    )
     try:
-        ledger.submit_entry(current_user, enrollment, data, daily_cap_hours=program.daily_cap_hours,
-                            corrects=corrects)
+        ledger.submit_entry(current_user, enrollment, data, daily_cap_hours=program.daily_cap_hours, corrects=corrects)
     except ledger.LedgerError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _page(form, corrects, 422)
     db.session.commit()
-    flash("Your hours were submitted to your supervisor." if not corrects else
-          "Your correction was submitted. The original entry stays in your history.", "success")
+    flash(
+        "Your hours were submitted to your supervisor."
+        if not corrects
+        else "Your correction was submitted. The original entry stays in your history.",
+        "success",
+    )
     return redirect(url_for("hours.index"))
 
 
@@ -113,12 +138,8 @@ def decide(entry_id: int):
     if not form.validate_on_submit():
         flash("Choose a decision.", "error")
         return redirect(url_for("hours.queue"))
-    try:
-        ledger.decide(entry, form.decision.data, actor=current_user, reason=form.reason.data or "")
-    except ledger.LedgerError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("hours.queue"))
-    db.session.commit()
-    flash(f"Entry {entry.id} of {entry.trainee.name}: {entry.status_label.lower()}.", "success")
-    return redirect(url_for("hours.queue"))
+    return act_and_redirect(
+        lambda: ledger.decide(entry, form.decision.data, actor=current_user, reason=form.reason.data or ""),
+        target=url_for("hours.queue"),
+        success=lambda _: f"Entry {entry.id} of {entry.trainee.name}: {entry.status_label.lower()}.",
+    )

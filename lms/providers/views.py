@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, download_name, store_upload, upload_path
+from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.providers import operations
 from lms.providers.forms import DecisionForm, OmtCredentialForm, ProfileForm
@@ -13,11 +14,16 @@ bp = Blueprint("providers", __name__)
 
 
 def _profile_page(form, cred_form, status=200):
-    creds = db.session.execute(
-        db.select(OmtCredential).filter_by(user_id=current_user.id).order_by(OmtCredential.id.desc())
-    ).scalars().all()
-    return render_template("providers/profile.html", form=form, cred_form=cred_form, credentials=creds,
-                           professions=PROFESSIONS), status
+    creds = (
+        db.session.execute(
+            db.select(OmtCredential).filter_by(user_id=current_user.id).order_by(OmtCredential.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "providers/profile.html", form=form, cred_form=cred_form, credentials=creds, professions=PROFESSIONS
+    ), status
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -40,15 +46,23 @@ def submit_credential():
     if not cred_form.validate_on_submit():
         return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 400)
     try:
-        stored = store_upload(cred_form.evidence.data.stream, cred_form.evidence.data.filename,
-                              current_app.config["INSTANCE_PATH"], current_app.config["UPLOAD_MAX_BYTES"])
+        stored = store_upload(
+            cred_form.evidence.data.stream,
+            cred_form.evidence.data.filename,
+            current_app.config["INSTANCE_PATH"],
+            current_app.config["UPLOAD_MAX_BYTES"],
+        )
     except UploadError as exc:
         cred_form.evidence.errors = [str(exc)]
         return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 400)
     evidence = operations.add_evidence(current_user, "omt_credential", stored)
-    operations.submit_omt_credential(current_user, provider_name=cred_form.provider_name.data,
-                                     course_hours=cred_form.course_hours.data,
-                                     completed_on=cred_form.completed_on.data, evidence=evidence)
+    operations.submit_omt_credential(
+        current_user,
+        provider_name=cred_form.provider_name.data,
+        course_hours=cred_form.course_hours.data,
+        completed_on=cred_form.completed_on.data,
+        evidence=evidence,
+    )
     db.session.commit()
     flash("Your OMT credential was submitted. An instructor or administrator will verify it.", "success")
     return redirect(url_for("providers.profile"))
@@ -66,8 +80,12 @@ def evidence(file_id: int):
         abort(404)
     if not path.exists():
         abort(404)
-    resp = send_file(path, mimetype=ev.content_type, as_attachment=True,
-                     download_name=download_name(ev.original_name, ev.content_type))
+    resp = send_file(
+        path,
+        mimetype=ev.content_type,
+        as_attachment=True,
+        download_name=download_name(ev.original_name, ev.content_type),
+    )
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return resp
 
@@ -75,9 +93,11 @@ def evidence(file_id: int):
 @bp.get("/credentials")
 @role_required("instructor", "admin")
 def credential_queue():
-    pending = db.session.execute(
-        db.select(OmtCredential).filter_by(status="pending").order_by(OmtCredential.created_at)
-    ).scalars().all()
+    pending = (
+        db.session.execute(db.select(OmtCredential).filter_by(status="pending").order_by(OmtCredential.created_at))
+        .scalars()
+        .all()
+    )
     return render_template("providers/credential_queue.html", pending=pending, form=DecisionForm())
 
 
@@ -91,13 +111,10 @@ def decide_credential(cred_id: int):
             for e in errs:
                 flash(e, "error")
         return redirect(url_for("providers.credential_queue")), 303
-    try:
-        operations.decide_omt_credential(cred, decision=form.decision.data, reason=form.reason.data or "",
-                                         actor=current_user)
-    except operations.DecisionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("providers.credential_queue"))
-    db.session.commit()
-    flash(f"Credential of {cred.user.name} {cred.status}.", "success")
-    return redirect(url_for("providers.credential_queue"))
+    return act_and_redirect(
+        lambda: operations.decide_omt_credential(
+            cred, decision=form.decision.data, reason=form.reason.data or "", actor=current_user
+        ),
+        target=url_for("providers.credential_queue"),
+        success=lambda _: f"Credential of {cred.user.name} {cred.status}.",
+    )

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from lms.certificates.issuing import current_certificate
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, store_upload
+from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.providers.operations import add_evidence
 from lms.renewal import operations
@@ -23,13 +24,34 @@ def _attested() -> int:
 
 def _page(status=200):
     cert = current_certificate(current_user.id, current_app.config["DEFAULT_PROGRAM"])
-    credits = db.session.execute(db.select(ContinuingEducation).filter_by(trainee_id=current_user.id)
-                                 .order_by(ContinuingEducation.completed_on.desc())).scalars().all()
-    requests = db.session.execute(db.select(RenewalRequest).filter_by(trainee_id=current_user.id)
-                                  .order_by(RenewalRequest.id.desc())).scalars().all()
+    credits = (
+        db.session.execute(
+            db.select(ContinuingEducation)
+            .filter_by(trainee_id=current_user.id)
+            .order_by(ContinuingEducation.completed_on.desc())
+        )
+        .scalars()
+        .all()
+    )
+    requests = (
+        db.session.execute(
+            db.select(RenewalRequest).filter_by(trainee_id=current_user.id).order_by(RenewalRequest.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     decision = operations.renewal_decision(cert, attested_sessions=_attested()) if cert else None
-    return render_template("renewal/index.html", cert=cert, credits=credits, requests=requests, decision=decision,
-                           topics=CE_TOPICS, form=FlaskForm(), attested=_attested(), today=date.today()), status
+    return render_template(
+        "renewal/index.html",
+        cert=cert,
+        credits=credits,
+        requests=requests,
+        decision=decision,
+        topics=CE_TOPICS,
+        form=FlaskForm(),
+        attested=_attested(),
+        today=date.today(),
+    ), status
 
 
 @bp.get("/renewal")
@@ -54,19 +76,25 @@ def record_ce():
         flash("Attach the certificate of completion (PDF, PNG or JPEG).", "error")
         return _page(400)
     try:
-        stored = store_upload(upload.stream, upload.filename, current_app.config["INSTANCE_PATH"],
-                              current_app.config["UPLOAD_MAX_BYTES"])
+        stored = store_upload(
+            upload.stream, upload.filename, current_app.config["INSTANCE_PATH"], current_app.config["UPLOAD_MAX_BYTES"]
+        )
         evidence = add_evidence(current_user, "ce_credit", stored)
-        operations.record_ce(current_user, title=request.form.get("title", "")[:200],
-                             provider=request.form.get("provider", "")[:200], topic=request.form.get("topic", ""),
-                             hours=hours, completed_on=completed_on, evidence=evidence)
+        operations.record_ce(
+            current_user,
+            title=request.form.get("title", "")[:200],
+            provider=request.form.get("provider", "")[:200],
+            topic=request.form.get("topic", ""),
+            hours=hours,
+            completed_on=completed_on,
+            evidence=evidence,
+        )
     except (UploadError, operations.RenewalError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _page(422)
     db.session.commit()
-    flash("Continuing-education credit recorded. It counts once an instructor or administrator verifies it.",
-          "success")
+    flash("Continuing-education credit recorded. It counts once an instructor or administrator verifies it.", "success")
     return redirect(url_for("renewal.index"))
 
 
@@ -93,13 +121,23 @@ def request_renewal():
 @bp.get("/renewal/review")
 @role_required("instructor", "admin")
 def review():
-    credits = db.session.execute(db.select(ContinuingEducation).filter_by(status="pending")
-                                 .order_by(ContinuingEducation.created_at)).scalars().all()
-    requests = db.session.execute(db.select(RenewalRequest).filter_by(status="pending")
-                                  .order_by(RenewalRequest.created_at)).scalars().all() \
-        if current_user.has_role("admin") else []
-    return render_template("renewal/review.html", credits=credits, requests=requests, topics=CE_TOPICS,
-                           form=FlaskForm())
+    credits = (
+        db.session.execute(
+            db.select(ContinuingEducation).filter_by(status="pending").order_by(ContinuingEducation.created_at)
+        )
+        .scalars()
+        .all()
+    )
+    requests = (
+        db.session.execute(db.select(RenewalRequest).filter_by(status="pending").order_by(RenewalRequest.created_at))
+        .scalars()
+        .all()
+        if current_user.has_role("admin")
+        else []
+    )
+    return render_template(
+        "renewal/review.html", credits=credits, requests=requests, topics=CE_TOPICS, form=FlaskForm()
+    )
 
 
 @bp.post("/renewal/ce/<int:credit_id>/decide")
@@ -108,16 +146,13 @@ def decide_ce(credit_id: int):
     credit = db.get_or_404(ContinuingEducation, credit_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        operations.decide_ce(credit, request.form.get("decision", ""), actor=current_user,
-                             reason=request.form.get("reason", "")[:2000])
-    except operations.RenewalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("renewal.review"))
-    db.session.commit()
-    flash(f"Credit {credit.id} {credit.status}.", "success")
-    return redirect(url_for("renewal.review"))
+    return act_and_redirect(
+        lambda: operations.decide_ce(
+            credit, request.form.get("decision", ""), actor=current_user, reason=request.form.get("reason", "")[:2000]
+        ),
+        target=url_for("renewal.review"),
+        success=lambda _: f"Credit {credit.id} {credit.status}.",
+    )
 
 
 @bp.post("/renewal/requests/<int:request_id>/decide")
@@ -126,13 +161,13 @@ def decide_request(request_id: int):
     req = db.get_or_404(RenewalRequest, request_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        operations.decide_renewal(req, approve=request.form.get("decision") == "approve", actor=current_user,
-                                  note=request.form.get("note", "")[:2000])
-    except operations.RenewalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("renewal.review"))
-    db.session.commit()
-    flash(f"Renewal request {req.id} {req.status}.", "success")
-    return redirect(url_for("renewal.review"))
+    return act_and_redirect(
+        lambda: operations.decide_renewal(
+            req,
+            approve=request.form.get("decision") == "approve",
+            actor=current_user,
+            note=request.form.get("note", "")[:2000],
+        ),
+        target=url_for("renewal.review"),
+        success=lambda _: f"Renewal request {req.id} {req.status}.",
+    )

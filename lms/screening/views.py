@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, store_upload
+from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
 from lms.providers.operations import add_evidence
@@ -25,19 +26,40 @@ def _parse_date(name: str) -> date | None:
 
 
 def _page(status=200, form_values=None):
-    screenings = db.session.execute(
-        db.select(Screening).filter_by(trainee_id=current_user.id).order_by(Screening.session_date.desc(),
-                                                                           Screening.id.desc())
-    ).scalars().all()
-    agreements = db.session.execute(
-        db.select(CollaborationAgreement).filter_by(trainee_id=current_user.id)
-        .order_by(CollaborationAgreement.id.desc())
-    ).scalars().all()
+    screenings = (
+        db.session.execute(
+            db.select(Screening)
+            .filter_by(trainee_id=current_user.id)
+            .order_by(Screening.session_date.desc(), Screening.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    agreements = (
+        db.session.execute(
+            db.select(CollaborationAgreement)
+            .filter_by(trainee_id=current_user.id)
+            .order_by(CollaborationAgreement.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     return render_template(
-        "screening/index.html", screenings=screenings, agreements=agreements, dental=is_dental(current_user),
-        structures=STRUCTURES, absolute=ABSOLUTE, relative=RELATIVE, absolute_labels=ABSOLUTE_LABELS,
-        relative_labels=RELATIVE_LABELS, jurisdictions=JURISDICTIONS, form=FlaskForm(),
-        clearance_days=clearance_days_for(current_user), values=form_values or {}, today=date.today()), status
+        "screening/index.html",
+        screenings=screenings,
+        agreements=agreements,
+        dental=is_dental(current_user),
+        structures=STRUCTURES,
+        absolute=ABSOLUTE,
+        relative=RELATIVE,
+        absolute_labels=ABSOLUTE_LABELS,
+        relative_labels=RELATIVE_LABELS,
+        jurisdictions=JURISDICTIONS,
+        form=FlaskForm(),
+        clearance_days=clearance_days_for(current_user),
+        values=form_values or {},
+        today=date.today(),
+    ), status
 
 
 @bp.get("/screenings")
@@ -56,11 +78,15 @@ def record():
         flash("Enter the session date.", "error")
         return _page(400, request.form)
     data = operations.ScreeningInput(
-        session_date=session_date, screened_by=request.form.get("screened_by", ""),
+        session_date=session_date,
+        screened_by=request.form.get("screened_by", ""),
         findings={k: request.form.get(f"finding-{k}", "")[:2000] for k, _ in STRUCTURES},
-        absolute=request.form.getlist("absolute"), relative=request.form.getlist("relative"),
-        modifications=request.form.get("modifications", "")[:2000], clearance_date=_parse_date("clearance_date"),
-        case_code=request.form.get("case_code", "")[:20])
+        absolute=request.form.getlist("absolute"),
+        relative=request.form.getlist("relative"),
+        modifications=request.form.get("modifications", "")[:2000],
+        clearance_date=_parse_date("clearance_date"),
+        case_code=request.form.get("case_code", "")[:20],
+    )
     try:
         screening = operations.record_screening(current_user, data)
     except operations.ScreeningError as exc:
@@ -69,13 +95,18 @@ def record():
         return _page(422, request.form)
     db.session.commit()
     if screening.outcome == "blocked":
-        flash("Screening recorded. It found an absolute contraindication: do not treat intraorally. Refer the patient "
-              "to a dentist or physician and defer intraoral work until a new screening is clear.", "error")
+        flash(
+            "Screening recorded. It found an absolute contraindication: do not treat intraorally. Refer the patient "
+            "to a dentist or physician and defer intraoral work until a new screening is clear.",
+            "error",
+        )
     elif screening.outcome == "modify":
         flash("Screening recorded with a modified plan. You can now log the intraoral session against it.", "success")
     else:
-        flash("Screening recorded: no contraindication found. You can now log the intraoral session against it.",
-              "success")
+        flash(
+            "Screening recorded: no contraindication found. You can now log the intraoral session against it.",
+            "success",
+        )
     return redirect(url_for("screening.index"))
 
 
@@ -105,13 +136,22 @@ def submit_agreement():
             flash(p, "error")
         return _page(400, request.form)
     try:
-        stored = store_upload(upload.stream, upload.filename, current_app.config["INSTANCE_PATH"],
-                              current_app.config["UPLOAD_MAX_BYTES"])
+        stored = store_upload(
+            upload.stream, upload.filename, current_app.config["INSTANCE_PATH"], current_app.config["UPLOAD_MAX_BYTES"]
+        )
         document = add_evidence(current_user, "agreement", stored)
-        operations.submit_agreement(current_user, operations.AgreementInput(
-            dentist_name=name, dentist_profession=request.form.get("dentist_profession", ""),
-            dentist_license=license_no, dentist_jurisdiction=jurisdiction, valid_from=valid_from,
-            valid_until=valid_until), document)
+        operations.submit_agreement(
+            current_user,
+            operations.AgreementInput(
+                dentist_name=name,
+                dentist_profession=request.form.get("dentist_profession", ""),
+                dentist_license=license_no,
+                dentist_jurisdiction=jurisdiction,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            ),
+            document,
+        )
     except (UploadError, operations.ScreeningError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -124,12 +164,18 @@ def submit_agreement():
 @bp.get("/agreements/review")
 @role_required("instructor", "admin")
 def agreement_queue():
-    agreements = db.session.execute(
-        db.select(CollaborationAgreement).where(CollaborationAgreement.status.in_(("pending", "verified")))
-        .order_by(CollaborationAgreement.status, CollaborationAgreement.created_at)
-    ).scalars().all()
-    return render_template("screening/agreement_queue.html", agreements=agreements, form=FlaskForm(),
-                           jurisdictions=JURISDICTIONS)
+    agreements = (
+        db.session.execute(
+            db.select(CollaborationAgreement)
+            .where(CollaborationAgreement.status.in_(("pending", "verified")))
+            .order_by(CollaborationAgreement.status, CollaborationAgreement.created_at)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "screening/agreement_queue.html", agreements=agreements, form=FlaskForm(), jurisdictions=JURISDICTIONS
+    )
 
 
 @bp.post("/agreements/<int:agreement_id>/decide")
@@ -138,13 +184,13 @@ def decide_agreement(agreement_id: int):
     agreement = db.get_or_404(CollaborationAgreement, agreement_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        operations.decide_agreement(agreement, request.form.get("decision", ""), actor=current_user,
-                                    reason=request.form.get("reason", "")[:2000])
-    except operations.ScreeningError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("screening.agreement_queue"))
-    db.session.commit()
-    flash(f"Agreement {agreement.id} is now {agreement.status}.", "success")
-    return redirect(url_for("screening.agreement_queue"))
+    return act_and_redirect(
+        lambda: operations.decide_agreement(
+            agreement,
+            request.form.get("decision", ""),
+            actor=current_user,
+            reason=request.form.get("reason", "")[:2000],
+        ),
+        target=url_for("screening.agreement_queue"),
+        success=lambda _: f"Agreement {agreement.id} is now {agreement.status}.",
+    )
