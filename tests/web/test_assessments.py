@@ -17,18 +17,6 @@ from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
 TODAY = date.today()
 
 
-@pytest.fixture(autouse=True)
-def _identity_per_request(app):
-    """Each request's user comes from its own session cookie.
-
-    With ``ctx`` pushed, test-client requests share the test's app context, so Flask-Login's cached user (g) would
-    otherwise carry over from one client's request to another client's.
-    """
-    from flask import g
-
-    @app.teardown_request
-    def _forget_user(exc):
-        g.pop("_login_user", None)
 
 
 def _client(app, email):

@@ -21,18 +21,6 @@ STRUCTURES = ("extraoral", "teeth", "gingiva", "bone", "tongue", "soft_tissue")
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"
 
 
-@pytest.fixture(autouse=True)
-def _identity_per_request(app):
-    """Each request's user comes from its own session cookie.
-
-    With ``ctx`` pushed, test-client requests share the test's app context, so Flask-Login's cached user (g) would
-    otherwise carry over from one client's request to another client's.
-    """
-    from flask import g
-
-    @app.teardown_request
-    def _forget_user(exc):
-        g.pop("_login_user", None)
 
 
 def make_pdf(text: str) -> bytes:
