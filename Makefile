@@ -38,6 +38,10 @@ test-sqlite: setup
 test-postgres: setup
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not sqlite_only" --ignore=tests/unit
 
+db-check: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask db check
+
 lint: setup
 	$(BIN)/ruff check lms tests bench config.py
 
