@@ -131,6 +131,10 @@ def make_app(tmp_path, db_url, signing_config):
     for app in apps:
         with app.app_context():
             _db.session.remove()
+    if PG_URL and apps:
+        _truncate_all(apps[0])
+    for app in apps:
+        with app.app_context():
             _db.engine.dispose()
 
 
@@ -147,8 +151,6 @@ def app(make_app):
         g.pop("_login_user", None)
 
     yield app
-    if PG_URL:
-        _truncate_all(app)
 
 
 @pytest.fixture

@@ -59,7 +59,9 @@ def record(action: str, obj_type: str, obj_id, *, actor=None, **details) -> Audi
     prev = prev or GENESIS
     created_at = utcnow()
     actor_id = getattr(actor, "id", actor)
-    clean = json.loads(json.dumps(details, default=str))
+    # PostgreSQL text cannot hold NUL characters; visitors' input (a bogus serial, say) may contain them.
+    clean = json.loads(json.dumps(details, default=str).replace("\\u0000", ""))
+    obj_id = str(obj_id).replace("\x00", "")
     event = AuditEvent(
         created_at=created_at,
         actor_id=actor_id,
