@@ -43,7 +43,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute session lifetime
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)  # inactivity timeout
 
-    PASSWORD_HASH_METHOD = "scrypt"  # Werkzeug's scrypt (N=32768, r=8, p=1)
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password (scrypt N=32768, r=8, p=1)
     WTF_CSRF_TIME_LIMIT = 3600
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = True
@@ -78,7 +78,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL")  # None → SQLite in the test instance folder
     PUBLIC_BASE_URL = "http://localhost"
     # Still scrypt, at a cost that keeps the suite fast; production keeps the full-cost default.
-    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a hashing method, not a password
 
 
 class ProductionConfig(Config):

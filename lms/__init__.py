@@ -88,6 +88,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from lms.admin.reports import bp as reports_bp
     from lms.admin.views import bp as admin_bp
     from lms.api.views import bp as api_bp
     from lms.assessments.views import bp as assessments_bp
@@ -103,7 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.training.views import bp as training_bp
 
     for bp in (main_bp, auth_bp, providers_bp, training_bp, hours_bp, assessments_bp, screening_bp,
-               regulations_bp, certificates_bp, renewal_bp, admin_bp, api_bp):
+               regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
 

@@ -18,6 +18,9 @@ What is computed once and shared (the reason a 10,000-trainee population takes s
   shared PDF to "verify a PDF" on a scale database is ambiguous for the same reason;
 - evidence files: each copy has its own evidence record, stored as a hard link to the archetype's file.
 
+A certified copy also holds an earlier, expired certificate that its current one renews, as a registry accumulates
+history (so 10,000 trainees come with about 11,000 certificates to verify).
+
 Bulk copies write no audit events (the chain stays intact: nothing is altered, nothing is appended).
 """
 
@@ -217,6 +220,8 @@ def _fk_targets(table: sa.Table) -> dict[str, str]:
 
 
 def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
+    from lms.certificates.issuing import add_months
+
     t = meta.tables
     rows: dict[str, list[dict]] = {}
 
@@ -239,6 +244,15 @@ def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
     fetch("hour_decisions", t["hour_decisions"].c.entry_id.in_(entry_ids))
     fetch("assessments", t["assessments"].c.trainee_id == user_id)
     fetch("certificates", t["certificates"].c.trainee_id == user_id)
+    # Copies also hold the certificate history a registry accumulates: an earlier, expired certificate that the
+    # current one renews (a synthetic row, negative id, remapped like any other).
+    history = []
+    for current in rows["certificates"]:
+        issued = current["issued_on"] - timedelta(days=800)
+        history.append({**current, "id": -current["id"], "is_current": False, "issued_on": issued,
+                        "expires_on": add_months(issued, 24), "renews_id": None})
+        current["renews_id"] = -current["id"]
+    rows["certificates"] = history + rows["certificates"]
     rows["certificate_applications"] = []
     return rows
 
@@ -356,7 +370,6 @@ class _Copier:
                     row[idx["holder_name"]] = legal_name
                     row[idx["license_number"]] = licence
                     row[idx["credential"]] = None  # SQL NULL: no Open Badges credential for scale copies
-                    row[idx["renews_id"]] = None
                 out.append(tuple(row))
         if pending_application:
             plan = self.plans["certificate_applications"]

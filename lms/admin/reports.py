@@ -78,10 +78,8 @@ def cohort_csv(program_id: str, batch_size: int = BATCH) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    count = 0
-    for row in cohort_rows(program_id, batch_size):
+    for count, row in enumerate(cohort_rows(program_id, batch_size), start=1):
         writer.writerow([_cell(row[c]) for c in COLUMNS])
-        count += 1
         if count % batch_size == 0:
             yield out.getvalue()
             out.seek(0)

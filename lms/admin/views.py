@@ -33,7 +33,9 @@ def trainees():
     ids = list(db.session.execute(stmt.order_by(User.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars())
     pending_apps = (
         db.session.execute(
+            # The list shows each applicant's name: load them together, not one query per application.
             db.select(CertificateApplication).filter_by(status="pending").order_by(CertificateApplication.id)
+            .options(db.selectinload(CertificateApplication.trainee))
         )
         .scalars()
         .all()

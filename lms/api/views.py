@@ -25,12 +25,9 @@ def _board():
 @bp.get("/certificates/<serial>")
 @limiter.limit(_limit)
 def certificate(serial: str):
-    cert = verification.find(serial)
-    verification.log("api", serial, cert, verification.status_of(cert) if cert else "unknown", _board())
-    db.session.commit()
-    if cert is None:
+    record = verification.lookup_and_log("api", serial, _board())
+    if record is None:
         return _error(404, "No certificate with this serial.")
-    record = verification.public_record(cert)
     record["holder"] = {k: record["holder"][k] for k in ("name", "profession", "license", "jurisdiction")}
     record["program"] = record["program"]["id"]
     return jsonify(record)

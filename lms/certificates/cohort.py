@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +57,7 @@ WORKER_CONFIG_KEYS = (
     "CREDENTIAL_KEY_PATH",
 )
 EVALUATE_BATCH = 200  # trainees evaluated per round of queries
+IN_FLIGHT_PER_WORKER = 16  # rendered-but-not-stored certificates allowed per worker (a few MB at most)
 WRITE_BATCH = 10  # certificates stored per write transaction (keeps SQLite's write lock short)
 
 
@@ -103,6 +106,14 @@ def _render_job(job: _Job) -> tuple[_Job, bytes, dict]:
 
 
 # --------------------------------------------------------------------------- parent side
+
+
+def _pool_context():
+    """Fork when nothing else runs in this process (workers start at once, sharing the imported modules; they never
+    use the inherited database connections); otherwise spawn fresh interpreters, which is always safe."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def candidate_ids(program_id: str) -> list[int]:
@@ -232,17 +243,32 @@ def issue_cohort(program_id: str, *, actor, workers: int | None = None, limit: i
     taken = set(db.session.execute(sa.select(Certificate.status_index)).scalars())
     db.session.commit()  # end the read transaction before the long render phase
     echo(f"{len(ids)} trainees without a current certificate in {program_id}")
-    ctx = multiprocessing.get_context("spawn")  # workers import only what they need; no inherited connections
-    with ctx.Pool(result.workers, initializer=_init_worker, initargs=(config,)) as pool:
-        for jobs in _jobs(ids, program, on, taken, result, limit):
-            group: list[tuple[_Job, bytes, dict]] = []
-            for rendered in pool.imap_unordered(_render_job, jobs):
-                group.append(rendered)
-                if len(group) >= WRITE_BATCH:
-                    _store(group, program_id, actor_id, on, result)
-                    group = []
-            if group:
+    done: queue.Queue = queue.Queue()
+    with _pool_context().Pool(result.workers, initializer=_init_worker, initargs=(config,)) as pool:
+        jobs = (job for batch in _jobs(ids, program, on, taken, result, limit) for job in batch)
+        in_flight, exhausted, group = 0, False, []
+        while True:
+            # Keep the workers fed while this process evaluates the next batch and stores finished certificates.
+            while not exhausted and in_flight < IN_FLIGHT_PER_WORKER * result.workers:
+                job = next(jobs, None)
+                if job is None:
+                    exhausted = True
+                    break
+                pool.apply_async(_render_job, (job,), callback=done.put, error_callback=done.put)
+                in_flight += 1
+            if in_flight == 0:
+                break
+            item = done.get()
+            in_flight -= 1
+            if isinstance(item, BaseException):
+                raise item
+            group.append(item)
+            if len(group) >= WRITE_BATCH or (exhausted and in_flight == 0):
                 _store(group, program_id, actor_id, on, result)
-            echo(f"  {len(result.issued)} issued after {time.perf_counter() - started:.1f} s")
+                group = []
+                if len(result.issued) % 100 < WRITE_BATCH:
+                    echo(f"  {len(result.issued)} issued after {time.perf_counter() - started:.1f} s")
+        if group:
+            _store(group, program_id, actor_id, on, result)
     result.seconds = time.perf_counter() - started
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -97,10 +98,10 @@ def _design_dir(design: str, designs_dir: Path) -> Path:
     return path
 
 
-def build_html(context: dict, design: str = "classic", designs_dir: Path | None = None) -> str:
-    """Render the design's ``template.html`` with ``context`` (see :func:`render_certificate`) and return HTML."""
-    _validate_context(context)
-    design_dir = _design_dir(design, designs_dir or DEFAULT_DESIGNS_DIR)
+@lru_cache(maxsize=16)
+def _environment(design_dir: str) -> Environment:
+    # One environment per design folder: Jinja compiles the template once and recompiles it only when the file
+    # changes (auto_reload checks its modification time), instead of on every certificate.
     env = Environment(
         loader=FileSystemLoader(design_dir),
         autoescape=True,
@@ -108,9 +109,17 @@ def build_html(context: dict, design: str = "classic", designs_dir: Path | None 
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=True,
     )
     env.filters["long_date"] = _long_date
-    template = env.get_template("template.html")
+    return env
+
+
+def build_html(context: dict, design: str = "classic", designs_dir: Path | None = None) -> str:
+    """Render the design's ``template.html`` with ``context`` (see :func:`render_certificate`) and return HTML."""
+    _validate_context(context)
+    design_dir = _design_dir(design, designs_dir or DEFAULT_DESIGNS_DIR)
+    template = _environment(str(design_dir)).get_template("template.html")
     issued = context["issued_on"]
     # Midnight UTC of the issue date: fixed per certificate, so re-renders keep identical PDF metadata.
     issued_at = datetime(issued.year, issued.month, issued.day).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -28,11 +28,14 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import DocumentMetadata
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -137,6 +140,9 @@ def load_signing_material(
     if signer is None:
         # pyHanko logs the cause and returns None instead of raising.
         raise ValueError(f"could not load the signing key {key_path} with certificate {cert_path}")
+    signer = _ParsedKeySigner(signing_cert=signer.signing_cert, signing_key=signer.signing_key,
+                              cert_registry=signer.cert_registry, signature_mechanism=signer.signature_mechanism,
+                              prefer_pss=signer.prefer_pss, embed_roots=signer.embed_roots)
     ca_cert = _load_pem_cert(ca_path)
     signer_cert = signer.signing_cert
     _check_material(signer_cert, ca_cert)
@@ -277,6 +283,41 @@ def ensure_dev_signing_material(directory: Path, issuer_name: str) -> SigningMat
 # ---------------------------------------------------------------------------------------------------------------
 
 
+class _ParsedKeySigner(signers.SimpleSigner):
+    """A SimpleSigner that parses its private key once.
+
+    pyHanko's SimpleSigner turns the stored key into a cryptography key object on every signature, twice per PDF, and
+    cryptography checks an RSA key's consistency each time it loads one. For a 3072-bit key that check cost more than
+    rendering the certificate (about 0.1 s per load). The key is checked once here, at load, and reused.
+    """
+
+    _parsed_key = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mechanism.signature_algo != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        if self._parsed_key is None:
+            self._parsed_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+        return self._parsed_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+class _FixedTimeMetadata(DocumentMetadata):
+    """Document metadata whose "now" is the signing time: pyHanko stamps /ModDate with the wall clock otherwise."""
+
+    def __setattr__(self, name, value):
+        if name == "last_modified" and value == "now" and "_fixed_time" in self.__dict__:
+            value = self.__dict__["_fixed_time"]
+        super().__setattr__(name, value)
+
+
+def _fix_modification_time(writer: IncrementalPdfFileWriter, when: datetime) -> None:
+    fixed = _FixedTimeMetadata()
+    fixed.__dict__.update(writer._meta.__dict__)  # noqa: SLF001 - pyHanko offers no option for the /ModDate it writes
+    fixed.__dict__["_fixed_time"] = when
+    writer._meta = fixed  # noqa: SLF001
+
+
 class _FixedTimePdfSigner(signers.PdfSigner):
     """A PdfSigner whose signing time is given, not read from the clock, so a re-sign reproduces the same bytes."""
 
@@ -329,6 +370,7 @@ def sign_pdf(
         reason=reason,
         location=location,
     )
+    _fix_modification_time(writer, signing_time)
     pdf_signer = _FixedTimePdfSigner(meta, signer=material.signer, signing_time=signing_time)
     output = pdf_signer.sign_pdf(writer)
     return output.getvalue()

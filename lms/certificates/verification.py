@@ -22,6 +22,7 @@ from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
 from lms.providers.professions import PROFESSIONS
+from lms.standards.models import StandardVersion
 
 MAX_BULK_ROWS = 5000
 
@@ -40,9 +41,12 @@ def find(serial_text: str) -> Certificate | None:
     if serial is None:
         return None
     return db.session.execute(
-        # One statement: the revocation and the standard are at most one row each, so join them in.
-        sa.select(Certificate).options(joinedload(Certificate.revocation), joinedload(Certificate.standard_version))
-        .filter_by(serial=serial)
+        # One statement: the revocation and the standard are at most one row each, so join them in. Only the
+        # standard's name and version are shown; its full text (a large JSON document) is loaded only if asked for.
+        sa.select(Certificate).options(
+            joinedload(Certificate.revocation),
+            joinedload(Certificate.standard_version).load_only(StandardVersion.standard_key, StandardVersion.version),
+        ).filter_by(serial=serial)
     ).scalar_one_or_none()
 
 
@@ -91,9 +95,27 @@ def begin_logged_read() -> None:
         db.session.commit()
 
 
+def lookup_and_log(method: str, serial: str, board_user=None) -> dict | None:
+    """Look a serial up and log the check (commits); returns the public record, or None for an unknown serial.
+
+    The lookup runs in a read transaction of its own and the log is written afterwards in a short write transaction,
+    so concurrent verifications hold the write lock (SQLite) or the audit chain's lock (PostgreSQL) only for the log
+    inserts, never for the lookup.
+    """
+    cert = find(serial)
+    record = public_record(cert) if cert is not None else None
+    if cert is not None:
+        db.session.expunge(cert)  # its loaded values stay readable once the read transaction ends
+    begin_logged_read()
+    log(method, serial, cert, record["status"] if record else "unknown", board_user)
+    db.session.commit()
+    return record
+
+
 def log(method: str, query: str, cert: Certificate | None, result: str, board_user=None) -> None:
     """Record a verification in the verification log and in the audit chain."""
-    db.session.add(VerificationEvent(method=method, query=(query or "")[:64], certificate_id=cert.id if cert else None,
+    query = (query or "").replace("\x00", "")
+    db.session.add(VerificationEvent(method=method, query=query[:64], certificate_id=cert.id if cert else None,
                                      result=result, board_user_id=getattr(board_user, "id", None)))
     audit.record("certificate.verify", "certificate", cert.serial if cert else (query or "-")[:64],
                  actor=board_user, method=method, result=result)
@@ -114,7 +136,8 @@ def verify_pdf(data: bytes, *, board_user=None) -> PdfCheck:
         log("pdf", "-", None, "not-pdf", board_user)
         return check
     digest = hashlib.sha256(data).hexdigest()
-    cert = db.session.execute(sa.select(Certificate).filter_by(pdf_sha256=digest)).scalar_one_or_none()
+    cert = db.session.execute(sa.select(Certificate).filter_by(pdf_sha256=digest).order_by(Certificate.id).limit(1)
+                              ).scalar_one_or_none()
     if cert is None or not hmac.compare_digest(cert.pdf_sha256, digest):
         validation = validate_pdf(data, keys.signing_material().trust_roots)
         if validation.valid:
@@ -184,7 +207,7 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
             results.append({"input": raw, "serial": serial or "", "status": "unknown", "holder_name": "",
                             "endorsements": "", "expires_on": "", "name_match": "",
                             "message": "Not a valid serial." if serial is None else "No certificate with this serial."})
-            events.append(dict(method=method, query=raw[:64], certificate_id=None, result="unknown",
+            events.append(dict(method=method, query=raw.replace("\x00", "")[:64], certificate_id=None, result="unknown",
                                board_user_id=getattr(board_user, "id", None)))
             continue
         status = status_of(cert, on)

@@ -65,12 +65,10 @@ def verify_form():
 @bp.get("/verify/<serial>")
 @limiter.limit(_public_limit)
 def verify_page(serial: str):
-    cert = verification.find(serial)
-    verification.log("page", serial, cert, verification.status_of(cert) if cert else "unknown", _board_user())
-    db.session.commit()
-    if cert is None:
+    record = verification.lookup_and_log("page", serial, _board_user())
+    if record is None:
         return render_template("certificates/verify_unknown.html", serial=serial[:64]), 404
-    return render_template("certificates/verify.html", record=verification.public_record(cert))
+    return render_template("certificates/verify.html", record=record)
 
 
 @bp.get("/certificates/<serial>.pdf")
