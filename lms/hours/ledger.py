@@ -163,14 +163,30 @@ def counted_minutes_by_category(trainee_id: int) -> dict[str, int]:
     return {cat: int(total) for cat, total in rows}
 
 
-def entries_for(trainee_id: int) -> list[HourEntry]:
+def _entries_query(trainee_id: int):
     # The pages show each entry's supervisor and decisions (with who decided): load them in batches, not per row.
-    return list(db.session.execute(
-        sa.select(HourEntry).filter_by(trainee_id=trainee_id)
-        .options(selectinload(HourEntry.supervisor),
-                 selectinload(HourEntry.decisions).selectinload(HourDecision.actor))
-        .order_by(HourEntry.entry_date.desc(), HourEntry.id.desc())
-    ).scalars())
+    return (sa.select(HourEntry).filter_by(trainee_id=trainee_id)
+            .options(selectinload(HourEntry.supervisor),
+                     selectinload(HourEntry.decisions).selectinload(HourDecision.actor))
+            .order_by(HourEntry.entry_date.desc(), HourEntry.id.desc()))
+
+
+def entries_for(trainee_id: int) -> list[HourEntry]:
+    """A trainee's whole ledger, newest first."""
+    return list(db.session.execute(_entries_query(trainee_id)).scalars())
+
+
+OPEN_STATES = ("submitted", "needs_info")
+
+
+def recent_and_open(trainee_id: int, recent: int = 10) -> tuple[list[HourEntry], list[HourEntry]]:
+    """The latest ``recent`` entries and every entry still waiting on a decision or on the trainee, in one query."""
+    latest = (sa.select(HourEntry.id).filter_by(trainee_id=trainee_id)
+              .order_by(HourEntry.entry_date.desc(), HourEntry.id.desc()).limit(recent))
+    rows = list(db.session.execute(_entries_query(trainee_id).where(
+        sa.or_(HourEntry.status.in_(OPEN_STATES), HourEntry.id.in_(latest.scalar_subquery())))).scalars())
+    # Rows come in ledger order and include the latest `recent` entries, so those are exactly the first `recent` rows.
+    return rows[:recent], [r for r in rows if r.status in OPEN_STATES]
 
 
 def superseded_ids(trainee_id: int) -> set[int]:

@@ -36,10 +36,9 @@ def _trainee_dashboard():
     enrollment = training.get_enrollment(current_user.id, program.id) if program else None
     progress = training.progress(enrollment) if enrollment else None
     gaps = training.prerequisite_gaps(current_user, program) if program and not enrollment else []
-    entries = ledger.entries_for(current_user.id)
+    entries, pending = ledger.recent_and_open(current_user.id)
     minutes = ledger.counted_minutes_by_category(current_user.id)
-    pending = [e for e in entries if e.status in ("submitted", "needs_info")]
     td = decision_for(current_user) if enrollment else None
     return render_template("main/trainee_dashboard.html", program=program, enrollment=enrollment, progress=progress,
-                           gaps=gaps, entries=entries[:10], minutes=minutes, pending=pending, td=td,
+                           gaps=gaps, entries=entries, minutes=minutes, pending=pending, td=td,
                            certificates=certificates_for(current_user.id))
