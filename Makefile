@@ -6,6 +6,8 @@ PORT   ?= 5000
 STAMP  := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := lms
+# Links printed on certificates and QR codes point at the address `make run` serves, unless set explicitly.
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean
 

@@ -161,7 +161,14 @@ def seed() -> list[str]:
     lines = ["Demo sign-ins (password for every account: " + DEMO_PASSWORD + "):"]
     lines += [f"  {role:<58} {email}" for role, email in SIGN_INS]
     if db.session.execute(sa.select(User).filter_by(email=ADMIN)).scalar_one_or_none():
-        return ["Demo data already present."] + lines
+        from lms.certificates.models import Certificate
+
+        serial = db.session.execute(
+            sa.select(Certificate.serial).join(User, User.id == Certificate.trainee_id)
+            .where(User.email == "hygienist@orocert.test", Certificate.is_current.is_(True))).scalar_one_or_none()
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        extra = [f"Demo certificate: {serial} — verify at {base}/verify/{serial}"] if serial else []
+        return ["Demo data already present."] + lines + extra
     today = date.today()
     admin = _user(ADMIN, "Alex Admin", "admin")
     instructor = _user("instructor@orocert.test", "Ines Instructor", "instructor", "massage_therapist")
