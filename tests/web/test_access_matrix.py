@@ -97,3 +97,78 @@ def test_mutating_routes_refuse_get(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
+
+
+# Routes that act on one trainee's records, with the roles for which access depends on ownership: the owning trainee
+# and the trainee's own instructor get in; another trainee and another instructor are turned away (403 or 404).
+OWNED = {
+    "providers.evidence": {T},
+    "hours.decide": {I},
+    "assessments.trainee": {I},
+    "assessments.record": {I},
+    "assessments.detail": {T, I},
+}
+
+
+def test_every_owned_route_is_listed_in_access():
+    assert OWNED.keys() <= ACCESS.keys()
+
+
+def test_another_trainee_and_another_instructor_are_turned_away(app):
+    from datetime import date, timedelta
+
+    from flask import url_for
+
+    from lms.assessments.operations import ObservationInput, record_observation
+    from lms.demo import log_session
+    from lms.providers.models import EvidenceFile
+    from lms.standards.operations import load_standard
+    from lms.standards.queries import current_version
+    from lms.training.content import load_all
+    from lms.training.models import Program
+    from tests.factories import create_trainee, enrollment_of
+
+    with app.test_request_context():
+        load_all(app.config["COURSES_DIR"])
+        load_standard(app.config["COURSES_DIR"] / "omr" / "standard.yaml")
+        program = db.session.get(Program, "omr")
+        owner = create_trainee(email="owner@matrix.test", program=program)
+        create_trainee(email="other@matrix.test", program=program)
+        mine = create_user(I, email="mine@matrix.test")
+        create_user(I, email="stranger@matrix.test")
+        enr = enrollment_of(owner)
+        entry = log_session(owner, enr, program, mine, day=date.today() - timedelta(days=1), minutes=60,
+                            category="lab_in_person", case=None, decision="submitted")
+        assessment = record_observation(owner, enr, current_version("omr"), ObservationInput(
+            competency_id="C3", observed_on=date.today(), criteria_met=set(), critical_failure=False, level=2),
+            actor=mine)
+        evidence_id = db.session.execute(db.select(EvidenceFile.id).filter_by(owner_id=owner.id)).scalar_one()
+        db.session.commit()
+        ids = {"file_id": evidence_id, "entry_id": entry.id, "trainee_id": owner.id, "assessment_id": assessment.id}
+        urls = {}
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint in OWNED:
+                urls[rule.endpoint] = (url_for(rule.endpoint, **{a: ids[a] for a in rule.arguments}),
+                                       sorted(rule.methods - {"HEAD", "OPTIONS"})[0])
+
+    def status(email, endpoint):
+        client = app.test_client()
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+        url, method = urls[endpoint]
+        data = {"competency_id": "C3", "level": "4", "observed_on": date.today().isoformat(), "decision": "approved"}
+        resp = client.open(url, method=method, data=data if method == "POST" else None)
+        resp.close()
+        return resp.status_code
+
+    failures = []
+    for endpoint, roles in OWNED.items():
+        for role in roles:
+            own, other = ("owner@matrix.test", "other@matrix.test") if role == T else \
+                ("mine@matrix.test", "stranger@matrix.test")
+            refused = status(other, endpoint)
+            if refused not in (403, 404):
+                failures.append(f"{endpoint}: another {role} got {refused}")
+            allowed = status(own, endpoint)
+            if allowed in (401, 403, 404) or allowed >= 500:
+                failures.append(f"{endpoint}: the owning {role} got {allowed}")
+    assert not failures, "\n".join(failures)
