@@ -17,7 +17,8 @@ from lms.extensions import db
 from tests.factories import PASSWORD, create_trainee, create_user
 
 HOSTILE = st.sampled_from([
-    "", " ", "<script>alert(1)</script>", "'; DROP TABLE users; --", "\x00", "../../etc/passwd", "%00", "=cmd|' /C calc'!A0",
+    "", " ", "<script>alert(1)</script>", "'; DROP TABLE users; --", "\x00", "../../etc/passwd", "%00",
+    "=cmd|' /C calc'!A0",
     "\u202e\u0644\u0627", "9" * 400, "-1", "1e309", "NaN", "2026-02-30", "9999-12-31", "0001-01-01", "null", "[]", "{}",
     "\r\nSet-Cookie: x=y", "OFM-00000-00000-00000", "1", "0", "24", "1441",
 ])

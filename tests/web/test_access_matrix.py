@@ -10,7 +10,7 @@ from tests.factories import PASSWORD, create_user
 
 PUBLIC = "public"
 ANY = "signed-in"
-T, I, B, A = "trainee", "instructor", "board", "admin"
+T, I, B, A = "trainee", "instructor", "board", "admin"  # noqa: E741 - short role names keep the table readable
 
 ACCESS = {
     "main.index": PUBLIC, "auth.login": PUBLIC, "auth.register": PUBLIC, "static": PUBLIC,
