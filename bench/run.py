@@ -131,24 +131,6 @@ def _drop_pg_database(url: str) -> None:
 
 
 @contextmanager
-def sql_counter(app):
-    """Count SQL statements sent by ``app``'s engine inside the block."""
-    from sqlalchemy import event
-
-    from lms.extensions import db
-
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def _count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 def _loadavg() -> float:
@@ -442,6 +424,7 @@ def eligibility(b: Bench) -> None:
     import sqlalchemy as sa
 
     from lms.admin.reports import cohort_rows
+    from lms.core.database import count_statements
     from lms.eligibility.service import decision_for, decisions_for
     from lms.extensions import db
     from lms.hours.models import HourEntry
@@ -465,7 +448,7 @@ def eligibility(b: Bench) -> None:
             fresh()
             user = db.session.get(User, heavy)
             started = time.perf_counter()
-            with sql_counter(app) as statements:
+            with count_statements(app) as statements:
                 td = decision_for(user)
             times.append((time.perf_counter() - started) * 1000)
         b.put("eligibility.one_trainee_ms", statistics.median(times), "ms (2,000 entries, 100 assessments)")
@@ -474,7 +457,7 @@ def eligibility(b: Bench) -> None:
         light = db.session.execute(sa.select(Enrollment.user_id).order_by(Enrollment.user_id).limit(1)).scalar_one()
         fresh()
         user = db.session.get(User, light)
-        with sql_counter(app) as statements:
+        with count_statements(app) as statements:
             decision_for(user)
         b.put("eligibility.light_trainee_queries", len(statements))
         fresh()
@@ -485,7 +468,7 @@ def eligibility(b: Bench) -> None:
             chosen = ids[:n]
             fresh()
             started, cpu = time.perf_counter(), time.process_time()
-            with sql_counter(app) as statements:
+            with count_statements(app) as statements:
                 decided = decisions_for(chosen)
             b.put(f"eligibility.cohort_{label}_s", time.perf_counter() - started, f"s ({len(decided):,} trainees)")
             b.put(f"eligibility.cohort_{label}_cpu_s", time.process_time() - cpu, "s CPU")
@@ -499,7 +482,7 @@ def eligibility(b: Bench) -> None:
         # The admin's CSV export, batch by batch, as the route streams it.
         fresh()
         started = time.perf_counter()
-        with sql_counter(app) as statements:
+        with count_statements(app) as statements:
             rows = sum(1 for _ in cohort_rows(app.config["DEFAULT_PROGRAM"]))
         b.put("eligibility.csv_rows", rows)
         b.put("eligibility.csv_10k_s", time.perf_counter() - started, "s (rows evaluated and formatted)")

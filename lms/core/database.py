@@ -8,6 +8,7 @@ never queue behind writers.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 
 from sqlalchemy import event
@@ -50,3 +51,22 @@ def advisory_lock(session, key: str) -> None:
 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})
+
+
+@contextlib.contextmanager
+def count_statements(app):
+    """Collect the SQL statements ``app``'s engine sends inside the block (query budgets and benchmarks)."""
+    from lms.extensions import db
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)

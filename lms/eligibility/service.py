@@ -62,6 +62,16 @@ def _rules():
     return load_rules(current_app.config["JURISDICTIONS_FILE"])
 
 
+def _grouped(stmt, make) -> dict[int, list]:
+    """Run ``stmt`` and build one fact per row with ``make(columns)``, grouped by trainee (one query)."""
+    out: dict[int, list] = defaultdict(list)
+    for row in db.session.execute(stmt).mappings():
+        fields = dict(row)
+        trainee_id = fields.pop("trainee_id")
+        out[trainee_id].append(make(fields))
+    return out
+
+
 def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None) -> dict[int, TraineeFacts]:
     """Facts for many trainees at once, in a constant number of queries."""
     on = on or today()
@@ -94,90 +104,32 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
     ):
         modules_done[uid].add(key)
     superseded = set(db.session.execute(superseded_ids_query().where(HourEntry.trainee_id.in_(ids))).scalars())
-    hours: dict[int, list[HourFact]] = defaultdict(list)
-    for e in db.session.execute(
-        sa.select(
-            HourEntry.id,
-            HourEntry.trainee_id,
-            HourEntry.category,
-            HourEntry.minutes,
-            HourEntry.status,
-            HourEntry.entry_date,
-            HourEntry.case_code,
-            HourEntry.screening_id,
-        ).where(HourEntry.trainee_id.in_(ids))
-    ):
-        hours[e.trainee_id].append(
-            HourFact(
-                id=e.id,
-                category=e.category,
-                minutes=e.minutes,
-                status=e.status,
-                entry_date=e.entry_date,
-                superseded=e.id in superseded,
-                case_code=e.case_code,
-                screening_id=e.screening_id,
-            )
-        )
+    hours = _grouped(
+        sa.select(HourEntry.id, HourEntry.trainee_id, HourEntry.category, HourEntry.minutes, HourEntry.status,
+                  HourEntry.entry_date, HourEntry.case_code, HourEntry.screening_id)
+        .where(HourEntry.trainee_id.in_(ids)),
+        lambda row: HourFact(**row, superseded=row["id"] in superseded))
     amended = set(
         db.session.execute(
             sa.select(Assessment.amends_id).where(Assessment.amends_id.is_not(None), Assessment.trainee_id.in_(ids))
         ).scalars()
     )
-    observations: dict[int, list[ObservationFact]] = defaultdict(list)
     # Plain columns, not ORM entities: a cohort has hundreds of thousands of observations and only these fields
     # feed the engine (entity loading was most of the cohort report's time).
-    for a in db.session.execute(
-        sa.select(
-            Assessment.id,
-            Assessment.trainee_id,
-            Assessment.competency_id,
-            Assessment.level,
-            Assessment.critical_failure,
-            Assessment.criteria,
-            Assessment.assessor_id,
-            Assessment.assessor_is_dental,
-            Assessment.observed_on,
-            Assessment.case_code,
-            Assessment.simulated,
-        ).where(Assessment.trainee_id.in_(ids))
-    ):
-        observations[a.trainee_id].append(
-            ObservationFact(
-                id=a.id,
-                competency_id=a.competency_id,
-                level=a.level,
-                critical_failure=a.critical_failure,
-                criteria=tuple(CriterionFact(k, bool(v)) for k, v in sorted((a.criteria or {}).items())),
-                assessor_id=a.assessor_id,
-                assessor_is_dental=a.assessor_is_dental,
-                observed_on=a.observed_on,
-                recorded_seq=a.id,
-                superseded=a.id in amended,
-                case_code=a.case_code,
-                simulated=a.simulated,
-            )
-        )
-    agreements: dict[int, list[AgreementFact]] = defaultdict(list)
-    for g in db.session.execute(
-        sa.select(
-            CollaborationAgreement.id,
-            CollaborationAgreement.trainee_id,
-            CollaborationAgreement.status,
-            CollaborationAgreement.valid_from,
-            CollaborationAgreement.valid_until,
-            CollaborationAgreement.dentist_profession,
-        ).where(CollaborationAgreement.trainee_id.in_(ids))
-    ):
-        agreements[g.trainee_id].append(
-            AgreementFact(
-                id=g.id,
-                status=g.status,
-                valid_from=g.valid_from,
-                valid_until=g.valid_until,
-                dentist_profession=g.dentist_profession,
-            )
-        )
+    observations = _grouped(
+        sa.select(Assessment.id, Assessment.trainee_id, Assessment.competency_id, Assessment.level,
+                  Assessment.critical_failure, Assessment.criteria, Assessment.assessor_id,
+                  Assessment.assessor_is_dental, Assessment.observed_on, Assessment.case_code, Assessment.simulated)
+        .where(Assessment.trainee_id.in_(ids)),
+        lambda row: ObservationFact(
+            **{**row, "criteria": tuple(CriterionFact(k, bool(v)) for k, v in sorted((row["criteria"] or {}).items()))},
+            recorded_seq=row["id"], superseded=row["id"] in amended))
+    agreements = _grouped(
+        sa.select(CollaborationAgreement.id, CollaborationAgreement.trainee_id, CollaborationAgreement.status,
+                  CollaborationAgreement.valid_from, CollaborationAgreement.valid_until,
+                  CollaborationAgreement.dentist_profession)
+        .where(CollaborationAgreement.trainee_id.in_(ids)),
+        lambda row: AgreementFact(**row))
     out = {}
     for uid in ids:
         u, p, c = users.get(uid), profiles.get(uid), creds.get(uid)

@@ -10,13 +10,12 @@ Statements are counted with a ``before_cursor_execute`` listener on the app's en
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
+from lms.core.database import count_statements
 from lms.extensions import db
 from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
 
@@ -36,25 +35,10 @@ BUDGETS = {
 }
 
 
-@contextlib.contextmanager
-def counting(app):
-    """Count the SQL statements sent to the database inside the block."""
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def _count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 def queries(app, client, method: str, url: str, **kwargs) -> int:
-    with counting(app) as statements:
+    with count_statements(app) as statements:
         resp = client.open(url, method=method, **kwargs)
         assert resp.status_code == 200, (url, resp.status_code, resp.get_data(as_text=True)[:300])
         resp.get_data()  # a streamed body runs its queries while it is read
@@ -223,7 +207,7 @@ def test_cohort_pages_and_api_do_not_grow_with_the_population(loaded):
                                 json={"serials": _serials(app, bulk_size)}),
         }
         # The CSV export pages through the cohort: its cost per batch of trainees is what must stay flat.
-        with app.test_request_context(), counting(app) as statements:
+        with app.test_request_context(), count_statements(app) as statements:
             rows = list(cohort_rows("omr", batch_size=1000))
         assert rows and len({r["trainee_id"] for r in rows}) == len(rows)
         out["cohort csv (per batch)"] = len(statements)
