@@ -101,6 +101,25 @@ def log_session(user, enrollment, program, supervisor, *, day, minutes, category
     return entry
 
 
+def log_partway_history(user, enrollment, program, supervisor, today, *, pending=1):
+    """Hours of a trainee part-way through: approved lab and clinical hours, one rejected, one returned for more
+    information, and ``pending`` entries waiting in the supervisor's queue."""
+    for i in range(3):
+        log_session(user, enrollment, program, supervisor, day=today - timedelta(days=10 + i), minutes=120,
+                    category="lab_in_person", case=None)
+    log_session(user, enrollment, program, supervisor, day=today - timedelta(days=14), minutes=90,
+                category="clinical_extraoral", case="C01")
+    log_session(user, enrollment, program, supervisor, day=today - timedelta(days=15), minutes=60,
+                category="clinical_extraoral", case="C02", decision="rejected",
+                reason="This session was observation only; log it once you treat under supervision.")
+    log_session(user, enrollment, program, supervisor, day=today - timedelta(days=16), minutes=60,
+                category="clinical_extraoral", case="C03", decision="needs_info",
+                reason="Which techniques did you practise? Please correct the entry with notes.")
+    for i in range(pending):
+        log_session(user, enrollment, program, supervisor, day=today - timedelta(days=2 + i), minutes=120,
+                    category="lab_in_person", case=None, decision="submitted")
+
+
 def screen(user, day, case, route):
     from lms.screening.operations import ScreeningInput, record_screening
 
@@ -205,19 +224,7 @@ def seed() -> list[str]:
     _credential(slp, dentist, hours=32)
     enr_slp = _enroll(slp, program, today, days_ago=60)
     pass_modules(slp, enr_slp, program, keys={"M1", "M2", "M3", "M4"})
-    for i in range(3):
-        log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=10 + i), minutes=120,
-             category="lab_in_person", case=None)
-    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=14), minutes=90,
-         category="clinical_extraoral", case="C01")
-    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=15), minutes=60,
-         category="clinical_extraoral", case="C02", decision="rejected",
-         reason="This session was observation only; log it once you treat under supervision.")
-    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=16), minutes=60,
-         category="clinical_extraoral", case="C03", decision="needs_info",
-         reason="Which techniques did you practise? Please correct the entry with notes.")
-    log_session(slp, enr_slp, program, instructor, day=today - timedelta(days=2), minutes=120,
-         category="lab_in_person", case=None, decision="submitted")
+    log_partway_history(slp, enr_slp, program, instructor, today)
     record_observations(slp, enr_slp, standard, assessors, today, only={"C1", "C3", "C5"}, limit=2)
 
     # 4. A newcomer whose OMT credential waits for review (cannot enroll yet).

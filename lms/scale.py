@@ -137,7 +137,7 @@ def _create_user(email, name, role, profession=None):
 
 def _archetype(spec: Archetype, n: int, run: str, program, standard, staff, today: date):
     """Create one archetype trainee through the product's operations; returns the user."""
-    from lms.demo import log_practicum, log_session, pass_modules, record_observations
+    from lms.demo import log_partway_history, log_practicum, pass_modules, record_observations
     from lms.providers.operations import decide_omt_credential, save_profile, submit_omt_credential
     from lms.screening.operations import AgreementInput, decide_agreement, submit_agreement
     from lms.training.operations import enroll
@@ -161,20 +161,7 @@ def _archetype(spec: Archetype, n: int, run: str, program, standard, staff, toda
     assessors = [instructor, dentist]
     if spec.stage == "partway":
         pass_modules(user, enrollment, program, keys={"M1", "M2", "M3", "M4"})
-        for i in range(3):
-            log_session(user, enrollment, program, instructor, day=today - timedelta(days=10 + i), minutes=120,
-                        category="lab_in_person", case=None)
-        log_session(user, enrollment, program, instructor, day=today - timedelta(days=14), minutes=90,
-                    category="clinical_extraoral", case="C01")
-        log_session(user, enrollment, program, instructor, day=today - timedelta(days=15), minutes=60,
-                    category="clinical_extraoral", case="C02", decision="rejected",
-                    reason="Observation only; log it once you treat under supervision.")
-        log_session(user, enrollment, program, instructor, day=today - timedelta(days=16), minutes=60,
-                    category="clinical_extraoral", case="C03", decision="needs_info",
-                    reason="Which techniques did you practise? Please correct the entry with notes.")
-        for i in range(2):  # waiting in the supervisor's queue
-            log_session(user, enrollment, program, instructor, day=today - timedelta(days=2 + i), minutes=90,
-                        category="lab_in_person", case=None, decision="submitted")
+        log_partway_history(user, enrollment, program, instructor, today, pending=2)
         record_observations(user, enrollment, standard, assessors, today, only={"C1", "C3", "C5"}, limit=2)
         return user
     pass_modules(user, enrollment, program)
