@@ -83,3 +83,30 @@ def enrollment_of(user):
     from lms.training.operations import get_enrollment
 
     return get_enrollment(user.id, "omr")
+
+
+def signed_in_client(app, email, password=PASSWORD):
+    """A fresh test client signed in as ``email``."""
+    client = app.test_client()
+    resp = client.post("/login", data={"email": email, "password": password})
+    assert resp.status_code == 302, resp.data[:500]
+    return client
+
+
+def page_text(resp) -> str:
+    """The response body with HTML entities decoded."""
+    import html
+
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def get_committed(client, url, **kw):
+    """GET after committing the test's session (the client's requests read the database afresh)."""
+    db.session.commit()
+    return client.get(url, **kw)
+
+
+def post_committed(client, url, data=None, **kw):
+    """POST after committing the test's session."""
+    db.session.commit()
+    return client.post(url, data=data or {}, **kw)

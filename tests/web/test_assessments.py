@@ -12,22 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.assessments.models import Assessment
 from lms.extensions import db
-from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
+from tests.factories import create_trainee, create_user, enrollment_of
+from tests.factories import page_text as _text
+from tests.factories import signed_in_client as _client
 
 TODAY = date.today()
 
 
-
-
-def _client(app, email):
-    client = app.test_client()
-    resp = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert resp.status_code == 302, resp.data[:500]
-    return client
-
-
-def _text(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
 
 
 def _plain(resp) -> str:

@@ -24,6 +24,8 @@ from lms.hours.models import HourDecision, HourEntry
 from lms.training.content import load_all
 from lms.training.models import Enrollment
 from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
+from tests.factories import get_committed as _get
+from tests.factories import post_committed as _post
 
 SHIPPED = Path(__file__).resolve().parents[2] / "courses" / "omr"
 
@@ -41,16 +43,6 @@ def _signed_in(app, email):
     db.session.commit()
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
     return client
-
-
-def _get(client, url, **kw):
-    db.session.commit()  # the client uses its own session: publish ours and read fresh afterwards
-    return client.get(url, **kw)
-
-
-def _post(client, url, data=None, **kw):
-    db.session.commit()
-    return client.post(url, data=data or {}, **kw)
 
 
 def _count(model, **filters) -> int:

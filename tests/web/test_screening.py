@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import shutil
 import subprocess
@@ -14,7 +13,9 @@ import sqlalchemy as sa
 from lms.extensions import db
 from lms.hours.models import HourEntry
 from lms.screening.models import CollaborationAgreement, Screening
-from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
+from tests.factories import create_trainee, create_user, enrollment_of
+from tests.factories import page_text as _text
+from tests.factories import signed_in_client as _client
 
 TODAY = date.today()
 STRUCTURES = ("extraoral", "teeth", "gingiva", "bone", "tongue", "soft_tissue")
@@ -43,17 +44,6 @@ def make_pdf(text: str) -> bytes:
     out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
     out += f"trailer\n<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
     return out
-
-
-def _client(app, email):
-    client = app.test_client()
-    resp = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert resp.status_code == 302, resp.data[:500]
-    return client
-
-
-def _text(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
 
 
 def _count(model) -> int:

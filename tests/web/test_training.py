@@ -16,20 +16,12 @@ from lms.training import operations
 from lms.training.content import load_all
 from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt
 from tests.factories import PASSWORD, create_credential, create_profile, create_trainee, create_user, enrollment_of
+from tests.factories import get_committed as _get
+from tests.factories import post_committed as _post
 
 SHIPPED = Path(__file__).resolve().parents[2] / "courses" / "omr"
 ALL_PROFESSIONS = ("massage_therapist, dental_hygienist, dentist, dental_therapist, nurse, physical_therapist, "
                    "occupational_therapist, speech_language_pathologist, physician")
-
-
-def _get(client, url, **kw):
-    db.session.commit()  # the client uses its own session: publish ours and start fresh afterwards
-    return client.get(url, **kw)
-
-
-def _post(client, url, data=None, **kw):
-    db.session.commit()
-    return client.post(url, data=data or {}, **kw)
 
 
 def _text(resp) -> str:
