@@ -129,6 +129,8 @@ def eligibility(email, all_, as_json):
     else:
         _fail("error: give an EMAIL or --all")
     results = decisions_for(ids)
+    if not results:
+        _fail("error: no enrolled trainees")
     if as_json:
         payload = [r.to_dict() for r in results]
         click.echo(json.dumps(payload if all_ else payload[0], indent=2))
@@ -151,20 +153,32 @@ certificates_cli = AppGroup("certificates", help="Issue, revoke and list certifi
 
 @certificates_cli.command("issue")
 @click.argument("email")
-def certificates_issue(email):
-    """Issue a certificate to an eligible trainee; prints the serial."""
+@click.option("--reissue-revoked", is_flag=True,
+              help="The trainee's last certificate was revoked: issue a replacement (needs --reason).")
+@click.option("--reason", default=None, help="Why the certificate is reissued after its revocation.")
+def certificates_issue(email, reissue_revoked, reason):
+    """Issue a certificate to an eligible trainee; prints the serial.
+
+    Revocation is sticky: after a revocation a new certificate is issued only with --reissue-revoked --reason TEXT,
+    and it records which revoked certificate it replaces."""
     from lms.auth.models import User
-    from lms.certificates.issuing import NotEligible, issue_certificate
+    from lms.certificates.issuing import NotEligible, ReissueRefused, issue_certificate
 
     set_write_intent(True)
     user = db.session.execute(sa.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
     if user is None or user.role != "trainee":
         _fail(f"error: no trainee with email {email}")
     admin = _system_actor()
+    if reissue_revoked and not (reason or "").strip():
+        _fail("error: --reissue-revoked needs --reason TEXT (why the holder is certified again)")
     try:
-        result = issue_certificate(user, actor=admin)
+        result = issue_certificate(user, actor=admin, reissue_reason=reason if reissue_revoked else None)
     except NotEligible as exc:
         db.session.rollback()
+        if exc.decision is None and not isinstance(exc, ReissueRefused):
+            _fail(f"not eligible: {exc}")
+        if isinstance(exc, ReissueRefused):
+            _fail(f"refused: {exc}" + ("" if reissue_revoked else " Use --reissue-revoked --reason TEXT."))
         lines = [f"not eligible: {exc}"]
         if exc.decision:
             lines += [f"  ✘ {r.title}: {r.reason}" for r in exc.decision.requirements if not r.met]
@@ -176,7 +190,11 @@ def certificates_issue(email):
 @certificates_cli.command("revoke")
 @click.argument("serial")
 @click.option("--reason", required=True)
-def certificates_revoke(serial, reason):
+@click.option("--category", default="issued_in_error", show_default=True,
+              type=click.Choice(["issued_in_error", "requirements_not_met", "misconduct", "holder_request",
+                                 "superseded"]),
+              help="Why it is revoked; misconduct and requirements_not_met block any reissue until cleared.")
+def certificates_revoke(serial, reason, category):
     """Revoke a certificate with a reason."""
     from lms.certificates.issuing import RevocationError, revoke
     from lms.certificates.verification import find
@@ -186,12 +204,33 @@ def certificates_revoke(serial, reason):
     if cert is None:
         _fail(f"error: no certificate {serial}")
     try:
-        revoke(cert, actor=_system_actor(), reason=reason)
+        revoke(cert, actor=_system_actor(), reason=reason, category=category)
     except RevocationError as exc:
         db.session.rollback()
         _fail(f"error: {exc}")
     db.session.commit()
     click.echo(f"revoked {cert.serial}")
+
+
+@certificates_cli.command("clear-revocation")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Why the holder may be certified again.")
+def certificates_clear_revocation(serial, reason):
+    """Let a certificate revoked for misconduct or unmet requirements be reissued (the revocation stays)."""
+    from lms.certificates.issuing import RevocationError, clear_revocation
+    from lms.certificates.verification import find
+
+    set_write_intent(True)
+    cert = find(serial)
+    if cert is None:
+        _fail(f"error: no certificate {serial}")
+    try:
+        clear_revocation(cert, actor=_system_actor(), reason=reason)
+    except RevocationError as exc:
+        db.session.rollback()
+        _fail(f"error: {exc}")
+    db.session.commit()
+    click.echo(f"cleared {cert.serial} for reissue")
 
 
 @certificates_cli.command("list")

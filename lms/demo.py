@@ -28,8 +28,8 @@ SIGN_INS = [
     ("admin", ADMIN), ("instructor", "instructor@orocert.test"), ("instructor (dentist)", "dentist@orocert.test"),
     ("board", "board@orocert.test"), ("trainee, certified dental hygienist", "hygienist@orocert.test"),
     ("trainee, massage therapist without a current agreement", "massage@orocert.test"),
-    ("trainee, part-way speech-language pathologist", "slp@orocert.test"),
-    ("trainee, new (OMT credential awaiting review)", "newcomer@orocert.test"),
+    ("trainee, part-way speech-language pathologist (licence lapsed)", "slp@orocert.test"),
+    ("trainee, new (OMT credential and licence awaiting review)", "newcomer@orocert.test"),
 ]
 
 
@@ -46,13 +46,21 @@ def _evidence(user, kind):
     return add_evidence(user, kind, stored)
 
 
-def _profile(user, legal_name, profession, jurisdiction, license_no, today, endorsement=False):
-    from lms.providers.operations import save_profile
+def _profile(user, legal_name, profession, jurisdiction, license_no, today, endorsement=False, *, verifier=None,
+             licence_expires=None):
+    """The trainee's profile and licence; the licence is verified when ``verifier`` (an admin) is given."""
+    from lms.providers.operations import decide_licence, save_profile
 
     save_profile(user, {"legal_name": legal_name, "profession": profession, "license_number": license_no,
-                        "license_expires_on": today + timedelta(days=400), "jurisdiction": jurisdiction,
-                        "cpr_expires_on": today + timedelta(days=300), "infection_control_ack": True,
-                        "has_intraoral_endorsement": endorsement})
+                        "license_expires_on": licence_expires or today + timedelta(days=400),
+                        "jurisdiction": jurisdiction, "cpr_expires_on": today + timedelta(days=300),
+                        "infection_control_ack": True, "has_intraoral_endorsement": endorsement,
+                        "licence_evidence": _evidence(user, "licence")})
+    if verifier is not None:
+        from lms.providers.operations import current_licence
+
+        decide_licence(current_licence(user.id), decision="verified", actor=verifier,
+                       reference=f"Licensing body's public register, look-up of {license_no}")
 
 
 def _credential(user, reviewer, hours=28, verify=True):
@@ -124,9 +132,12 @@ def screen(user, day, case, route):
     from lms.screening.operations import ScreeningInput, record_screening
 
     findings = {k: "normal" for k in ("extraoral", "teeth", "gingiva", "bone", "tongue", "soft_tissue")}
+    route_n = route == "N"
     return record_screening(user, ScreeningInput(
-        session_date=day, screened_by="self" if route == "D" else "collaborator", findings=findings,
-        clearance_date=day - timedelta(days=7) if route == "N" else None, case_code=case))
+        session_date=day, screened_by="self" if not route_n else "collaborator", findings=findings,
+        clearance_date=day - timedelta(days=7) if route_n else None, case_code=case,
+        clearance_reference=f"Clearance letter {case}-{(day - timedelta(days=7)).isoformat()}" if route_n else "",
+        attested_no_change=route_n))
 
 
 def log_practicum(user, enrollment, program, supervisor, today, route):
@@ -169,6 +180,7 @@ def record_observations(user, enrollment, standard, assessors, today, only=None,
 def seed() -> list[str]:
     """Create the demo population once; return the lines to print."""
     from lms.certificates.issuing import issue_certificate
+    from lms.providers.operations import name_instructor
     from lms.screening.operations import AgreementInput, decide_agreement, submit_agreement
     from lms.standards.queries import current_version
     from lms.training.models import Program
@@ -197,7 +209,7 @@ def seed() -> list[str]:
 
     # 1. A dental hygienist who qualifies for both endorsements, and holds a certificate.
     hyg = _user("hygienist@orocert.test", "Harper Hygienist", "trainee")
-    _profile(hyg, "Harper Quinn Hygienist", "dental_hygienist", "CA-BC", "RDH-20417", today)
+    _profile(hyg, "Harper Quinn Hygienist", "dental_hygienist", "CA-BC", "RDH-20417", today, verifier=admin)
     _credential(hyg, instructor)
     enr = _enroll(hyg, program, today)
     pass_modules(hyg, enr, program)
@@ -206,7 +218,7 @@ def seed() -> list[str]:
 
     # 2. A massage therapist with everything but a current collaboration agreement: extraoral only.
     mt = _user("massage@orocert.test", "Morgan Massage", "trainee")
-    _profile(mt, "Morgan Lee Massage", "massage_therapist", "US-OR", "LMT-18833", today)
+    _profile(mt, "Morgan Lee Massage", "massage_therapist", "US-OR", "LMT-18833", today, verifier=admin)
     _credential(mt, instructor)
     enr_mt = _enroll(mt, program, today)
     pass_modules(mt, enr_mt, program)
@@ -218,18 +230,21 @@ def seed() -> list[str]:
     log_practicum(mt, enr_mt, program, instructor, today, "N")
     record_observations(mt, enr_mt, standard, assessors, today)
 
-    # 3. A speech-language pathologist part-way through: some modules, approved, pending and rejected hours.
+    # 3. A speech-language pathologist part-way through: some modules, approved, pending and rejected hours. Her
+    #    licence was verified, but has since lapsed.
     slp = _user("slp@orocert.test", "Sam Speech", "trainee")
-    _profile(slp, "Samira Speech", "speech_language_pathologist", "US-WA", "SLP-60021", today)
+    _profile(slp, "Samira Speech", "speech_language_pathologist", "US-WA", "SLP-60021", today, verifier=admin,
+             licence_expires=today - timedelta(days=12))
     _credential(slp, dentist, hours=32)
     enr_slp = _enroll(slp, program, today, days_ago=60)
     pass_modules(slp, enr_slp, program, keys={"M1", "M2", "M3", "M4"})
     log_partway_history(slp, enr_slp, program, instructor, today)
     record_observations(slp, enr_slp, standard, assessors, today, only={"C1", "C3", "C5"}, limit=2)
 
-    # 4. A newcomer whose OMT credential waits for review (cannot enroll yet).
+    # 4. A newcomer whose OMT credential and licence wait for review (cannot enroll yet).
     new = _user("newcomer@orocert.test", "Nico Newcomer", "trainee")
     _profile(new, "Nico Newcomer", "physical_therapist", "CA-ON", "PT-77310", today)
+    name_instructor(new, instructor)  # so the instructor sees the credential waiting in the queue
     _credential(new, instructor, verify=False)
 
     result = issue_certificate(hyg, actor=admin)

@@ -6,11 +6,19 @@ from lms.certificates.models import (  # noqa: F401
     Certificate,
     CertificateApplication,
     CertificateRevocation,
+    RevocationClearance,
     VerificationEvent,
 )
 from lms.core.audit import AuditEvent  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
-from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile  # noqa: F401
+from lms.providers.models import (  # noqa: F401
+    AdvancedStanding,
+    EvidenceFile,
+    InstructorLink,
+    Licence,
+    OmtCredential,
+    ProviderProfile,
+)
 from lms.renewal.models import ContinuingEducation, RenewalRequest  # noqa: F401
 from lms.screening.models import CollaborationAgreement, Screening  # noqa: F401
 from lms.standards.models import StandardMove, StandardVersion  # noqa: F401

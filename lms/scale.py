@@ -54,7 +54,7 @@ EVIDENCE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<<
 
 # Tables copied for each trainee, parents before children (foreign keys are checked at insert time).
 COPIED_TABLES = (
-    "users", "provider_profiles", "evidence_files", "omt_credentials", "enrollments", "quiz_attempts",
+    "users", "provider_profiles", "evidence_files", "licences", "omt_credentials", "enrollments", "quiz_attempts",
     "module_completions", "collaboration_agreements", "screenings", "hour_entries", "hour_decisions", "assessments",
     "certificates", "certificate_applications",
 )
@@ -138,7 +138,13 @@ def _create_user(email, name, role, profession=None):
 def _archetype(spec: Archetype, n: int, run: str, program, standard, staff, today: date):
     """Create one archetype trainee through the product's operations; returns the user."""
     from lms.demo import log_partway_history, log_practicum, pass_modules, record_observations
-    from lms.providers.operations import decide_omt_credential, save_profile, submit_omt_credential
+    from lms.providers.operations import (
+        current_licence,
+        decide_licence,
+        decide_omt_credential,
+        save_profile,
+        submit_omt_credential,
+    )
     from lms.screening.operations import AgreementInput, decide_agreement, submit_agreement
     from lms.training.operations import enroll
 
@@ -148,6 +154,8 @@ def _archetype(spec: Archetype, n: int, run: str, program, standard, staff, toda
                         "license_number": f"LIC-A{n:04d}", "license_expires_on": today + timedelta(days=500),
                         "jurisdiction": spec.jurisdiction, "cpr_expires_on": today + timedelta(days=400),
                         "infection_control_ack": True, "has_intraoral_endorsement": False})
+    decide_licence(current_licence(user.id), decision="verified", actor=admin,
+                   reference=f"Register look-up LIC-A{n:04d}")
     cred = submit_omt_credential(user, provider_name="Academy of Orofacial Myofunctional Therapy",
                                  course_hours=Decimal(28 if spec.stage != "partway" else 32),
                                  completed_on=date(2024, 3, 15), evidence=_evidence(user, "omt_credential"))
@@ -219,6 +227,7 @@ def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
     fetch("users", t["users"].c.id == user_id)
     fetch("provider_profiles", t["provider_profiles"].c.user_id == user_id)
     fetch("evidence_files", t["evidence_files"].c.owner_id == user_id)
+    fetch("licences", t["licences"].c.trainee_id == user_id)
     fetch("omt_credentials", t["omt_credentials"].c.user_id == user_id)
     fetch("enrollments", t["enrollments"].c.user_id == user_id)
     enrollment_ids = [r["id"] for r in rows["enrollments"]] or [-1]
@@ -345,6 +354,8 @@ class _Copier:
                 elif name == "provider_profiles":
                     row[idx["legal_name"]] = legal_name
                     row[idx["license_number"]] = licence
+                elif name == "licences":
+                    row[idx["number"]] = licence
                 elif name == "evidence_files":
                     source = values[idx["stored_name"]]
                     stored = secrets.token_hex(16) + ".pdf"

@@ -39,14 +39,37 @@ def create_evidence(user, kind="omt_credential", data=PDF_BYTES):
 
 
 def create_profile(user, *, profession="massage_therapist", jurisdiction="US-OR", legal_name=None,
-                   license_number="LIC-1", endorsement=False):
+                   license_number="LIC-1", endorsement=False, licence="verified", licence_expires=None):
+    """A complete profile. Its licence is verified by an admin unless ``licence="pending"``."""
     from lms.providers.operations import save_profile
 
     today = date.today()
-    return save_profile(user, {"legal_name": legal_name or user.name, "profession": profession,
-                               "license_number": license_number, "license_expires_on": today + timedelta(days=365),
-                               "jurisdiction": jurisdiction, "cpr_expires_on": today + timedelta(days=365),
-                               "infection_control_ack": True, "has_intraoral_endorsement": endorsement})
+    profile = save_profile(user, {"legal_name": legal_name or user.name, "profession": profession,
+                                  "license_number": license_number,
+                                  "license_expires_on": licence_expires or today + timedelta(days=365),
+                                  "jurisdiction": jurisdiction, "cpr_expires_on": today + timedelta(days=365),
+                                  "infection_control_ack": True, "has_intraoral_endorsement": endorsement})
+    if licence == "verified":
+        verify_licence(user)
+    return profile
+
+
+def verify_licence(user, admin=None):
+    """An admin verifies the trainee's newest licence record."""
+    from lms.providers.operations import current_licence, decide_licence
+
+    return decide_licence(current_licence(user.id), decision="verified", actor=admin or registrar(),
+                          reference="https://register.example.test/lookup")
+
+
+def registrar():
+    """The admin who checks licences in tests (one account, created on first use)."""
+    import sqlalchemy as sa
+
+    from lms.auth.models import User
+
+    existing = db.session.execute(sa.select(User).filter_by(email="registrar@example.test")).scalar_one_or_none()
+    return existing or create_user("admin", email="registrar@example.test", name="Rita Registrar")
 
 
 def create_credential(user, reviewer=None, *, hours=28, status="verified"):
@@ -110,3 +133,10 @@ def post_committed(client, url, data=None, **kw):
     """POST after committing the test's session."""
     db.session.commit()
     return client.post(url, data=data or {}, **kw)
+
+
+def name_instructor(trainee, instructor):
+    """The trainee names the instructor, who may then act for them."""
+    from lms.providers.operations import name_instructor as _name
+
+    return _name(trainee, instructor)

@@ -7,7 +7,7 @@ from lms.auth.forms import CreateUserForm
 from lms.auth.models import User
 from lms.certificates import applications as apps
 from lms.certificates import issuing, verification
-from lms.certificates.models import Certificate, CertificateApplication
+from lms.certificates.models import REVOCATION_CATEGORIES, Certificate, CertificateApplication
 from lms.core.security import role_required
 from lms.core.views import act_and_redirect
 from lms.eligibility.service import decision_for, decisions_for
@@ -40,8 +40,10 @@ def trainees():
         .scalars()
         .all()
     )
+    revoked = issuing.revoked_holders(current_app.config["DEFAULT_PROGRAM"]) if pending_apps else {}
     return render_template(
         "admin/trainees.html",
+        revoked={a.trainee_id: revoked[a.trainee_id] for a in pending_apps if a.trainee_id in revoked},
         decisions=decisions_for(ids),
         page=page,
         total=total,
@@ -73,10 +75,21 @@ def trainee(trainee_id: int):
             .scalars()
             .all()
         )
+    from lms.providers.models import AdvancedStanding, Licence
+
+    licences = db.session.execute(db.select(Licence).filter_by(trainee_id=t.id).order_by(Licence.id.desc())).scalars()
+    standings = db.session.execute(
+        db.select(AdvancedStanding).filter_by(trainee_id=t.id).order_by(AdvancedStanding.id.desc())).scalars()
+    revoked = issuing.revoked_certificate(t.id, td.enrollment.program_id if td.enrollment else
+                                          current_app.config["DEFAULT_PROGRAM"])
     return render_template(
         "admin/trainee.html",
         trainee=t,
         td=td,
+        licences=list(licences),
+        standings=list(standings),
+        revoked=revoked,
+        categories=REVOCATION_CATEGORIES,
         certificates=certs,
         form=FlaskForm(),
         versions=all_versions(td.enrollment.program_id) if td.enrollment else [],
@@ -91,8 +104,9 @@ def issue(trainee_id: int):
     t = db.get_or_404(User, trainee_id)
     if t.role != "trainee" or not FlaskForm().validate_on_submit():
         abort(404 if t.role != "trainee" else 400)
+    reason = request.form.get("reissue_reason", "")[:2000].strip() or None
     try:
-        result = issuing.issue_certificate(t, actor=current_user)
+        result = issuing.issue_certificate(t, actor=current_user, reissue_reason=reason)
     except issuing.NotEligible as exc:
         db.session.rollback()
         reasons = [f"{r.title}: {r.reason}" for r in exc.decision.requirements if not r.met] if exc.decision else []
@@ -159,7 +173,8 @@ def certificates():
         .all()
     )
     return render_template(
-        "admin/certificates.html", certificates=certs, status_of=verification.status_of, form=FlaskForm(), page=page
+        "admin/certificates.html", certificates=certs, status_of=verification.status_of, form=FlaskForm(), page=page,
+        categories=REVOCATION_CATEGORIES,
     )
 
 
@@ -172,9 +187,25 @@ def revoke(serial: str):
     if not FlaskForm().validate_on_submit():
         abort(400)
     return act_and_redirect(
-        lambda: issuing.revoke(cert, actor=current_user, reason=request.form.get("reason", "")[:2000]),
+        lambda: issuing.revoke(cert, actor=current_user, reason=request.form.get("reason", "")[:2000],
+                               category=request.form.get("category", "")),
         target=url_for("admin.certificates"),
         success=lambda _: f"Certificate {cert.serial} revoked.",
+    )
+
+
+@bp.post("/certificates/<serial>/clear-revocation")
+@role_required("admin")
+def clear_revocation(serial: str):
+    cert = verification.find(serial)
+    if cert is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return act_and_redirect(
+        lambda: issuing.clear_revocation(cert, actor=current_user, reason=request.form.get("reason", "")[:2000]),
+        target=url_for("admin.trainee", trainee_id=cert.trainee_id),
+        success=lambda _: f"The revocation of {cert.serial} no longer blocks a reissue.",
     )
 
 

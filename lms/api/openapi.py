@@ -40,11 +40,26 @@ CERTIFICATE = {
         "revocation": {
             "type": "object",
             "required": ["date", "reason"],
-            "properties": {"date": {"type": "string", "format": "date"}, "reason": {"type": "string"}},
+            "properties": {"date": {"type": "string", "format": "date"}, "reason": {"type": "string"},
+                           "category": {"type": "string", "enum": ["issued_in_error", "requirements_not_met",
+                                                                   "misconduct", "holder_request", "superseded"]}},
         },
         "evidence": {"type": "object"},
         "pdf_sha256": {"type": "string"},
         "renews": {"type": ["string", "null"]},
+        "replaces": {"type": ["string", "null"], "description": "The revoked certificate this one was reissued for."},
+        "replaced_by": {"type": ["string", "null"], "description": "The certificate reissued to replace this one."},
+        "licence": {
+            "type": "object",
+            "description": "The holder's licence as last verified by the registry (a lapsed licence does not "
+                           "change the certificate's own status).",
+            "required": ["status", "expires_on", "verified_on"],
+            "properties": {
+                "status": {"type": "string", "enum": ["current", "expired", "not_verified"]},
+                "expires_on": {"type": ["string", "null"], "format": "date"},
+                "verified_on": {"type": ["string", "null"], "format": "date"},
+            },
+        },
     },
 }
 PDF_CHECK = {

@@ -37,18 +37,29 @@ def competency_def(standard: dict, competency_id: str) -> dict | None:
 
 
 def trainee_ids_for_instructor(instructor_id: int) -> set[int]:
-    """Trainees who named this instructor as supervisor, or whom they have assessed."""
+    """Trainees who named this instructor (on their profile, or as supervisor of an hours entry), or whom they have
+    assessed."""
+    from lms.providers.models import InstructorLink
+
+    linked = sa.select(InstructorLink.trainee_id).where(InstructorLink.instructor_id == instructor_id,
+                                                        InstructorLink.ended_at.is_(None))
     named = sa.select(HourEntry.trainee_id).where(HourEntry.supervisor_id == instructor_id)
     assessed = sa.select(Assessment.trainee_id).where(Assessment.assessor_id == instructor_id)
-    return set(db.session.execute(sa.union(named, assessed)).scalars())
+    return set(db.session.execute(sa.union(linked, named, assessed)).scalars())
 
 
-def can_assess(actor, trainee_id: int) -> bool:
+def acts_for(actor, trainee_id: int) -> bool:
+    """Whether ``actor`` may act on ``trainee_id``'s records (credentials, agreements, CE credits, assessments,
+    evidence): admins for everyone, instructors only for trainees who named them; nobody for themselves."""
     if actor.id == trainee_id:
         return False
     if actor.has_role("admin"):
         return True
     return actor.has_role("instructor") and trainee_id in trainee_ids_for_instructor(actor.id)
+
+
+def can_assess(actor, trainee_id: int) -> bool:
+    return acts_for(actor, trainee_id)
 
 
 def record_observation(trainee, enrollment, standard_version, data: ObservationInput, *, actor,

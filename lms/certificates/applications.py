@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lms.certificates.issuing import NotEligible, current_certificate, issue_certificate
+from lms.certificates.issuing import (
+    NotEligible,
+    current_certificate,
+    issue_certificate,
+    revocation_summary,
+    revoked_certificate,
+)
 from lms.certificates.models import CertificateApplication
 from lms.core import audit
 from lms.core.timeutil import utcnow
@@ -23,6 +29,11 @@ def apply(trainee, *, program_id: str) -> CertificateApplication:
         trainee_id=trainee.id, program_id=program_id, status="pending")).scalar_one_or_none()
     if pending:
         raise ApplicationError("Your application is already waiting for an administrator.")
+    revoked = revoked_certificate(trainee.id, program_id)
+    if revoked is not None and revoked.revocation.blocks_reissue:
+        raise ApplicationError(f"Your certificate {revoked.serial} was revoked "
+                               f"({revoked.revocation.category_label.lower()}). You can apply again once an "
+                               "administrator has cleared that revocation.")
     td = decision_for(trainee, program_id)
     if td.decision is None or not td.decision.eligible:
         steps = " ".join(td.decision.next_steps[:3]) if td.decision else "Enroll in the program first."
@@ -40,8 +51,13 @@ def decide(application: CertificateApplication, *, approve: bool, actor, note: s
     if actor.id == application.trainee_id:
         raise ApplicationError("Nobody decides on their own application.")
     if approve:
+        revoked = revoked_certificate(application.trainee_id, application.program_id)
+        if revoked is not None and not note.strip():
+            raise ApplicationError(f"{revocation_summary(revoked)}. Approving issues a replacement: give the reason "
+                                   "for the reissue in the note.")
         try:
-            result = issue_certificate(application.trainee, actor=actor, program_id=application.program_id)
+            result = issue_certificate(application.trainee, actor=actor, program_id=application.program_id,
+                                       reissue_reason=note if revoked is not None else None)
         except NotEligible as exc:
             raise ApplicationError("The trainee is no longer eligible: " + str(exc)) from exc
         application.certificate_id = result.certificate.id

@@ -40,6 +40,7 @@ from lms.certificates.issuing import (
     build_signed_credential,
     evidence_snapshot,
     render_and_sign,
+    revoked_holders,
 )
 from lms.certificates.models import Certificate
 from lms.certificates.serials import new_serial
@@ -240,6 +241,9 @@ def issue_cohort(program_id: str, *, actor, workers: int | None = None, limit: i
     keys.credential_key_seed()
     config = {k: current_app.config.get(k) for k in WORKER_CONFIG_KEYS}
     ids = candidate_ids(program_id)
+    revoked = revoked_holders(program_id)  # revocation is sticky: reissue only explicitly, with a reason
+    result.skipped.extend((tid, why) for tid, why in revoked.items() if tid in set(ids))
+    ids = [i for i in ids if i not in revoked]
     taken = set(db.session.execute(sa.select(Certificate.status_index)).scalars())
     db.session.commit()  # end the read transaction before the long render phase
     echo(f"{len(ids)} trainees without a current certificate in {program_id}")

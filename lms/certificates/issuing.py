@@ -19,7 +19,13 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from lms.certificates import keys, ob3
-from lms.certificates.models import Certificate, CertificateRevocation
+from lms.certificates.models import (
+    BLOCKING_CATEGORIES,
+    REVOCATION_CATEGORIES,
+    Certificate,
+    CertificateRevocation,
+    RevocationClearance,
+)
 from lms.certificates.rendering import render_certificate
 from lms.certificates.serials import new_serial
 from lms.certificates.signing import sign_pdf
@@ -42,6 +48,53 @@ class NotEligible(Exception):
 
 class RevocationError(ValueError):
     pass
+
+
+class ReissueRefused(NotEligible):
+    """The trainee's newest certificate in the program was revoked: a new one is only an explicit reissue."""
+
+    def __init__(self, message: str):
+        super().__init__(None, message)
+
+
+def newest_certificate(trainee_id: int, program_id: str) -> Certificate | None:
+    return db.session.execute(
+        sa.select(Certificate).filter_by(trainee_id=trainee_id, program_id=program_id)
+        .order_by(Certificate.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def revoked_certificate(trainee_id: int, program_id: str) -> Certificate | None:
+    """The trainee's newest certificate in the program when it was revoked (so any new one is a reissue)."""
+    newest = newest_certificate(trainee_id, program_id)
+    return newest if newest is not None and newest.revocation is not None else None
+
+
+def revocation_summary(cert: Certificate) -> str:
+    rev = cert.revocation
+    return (f"{cert.serial} was revoked on {rev.revoked_on.isoformat()} ({rev.category_label.lower()}: "
+            f"{rev.reason})")
+
+
+def reissue_problem(revoked: Certificate, reason: str | None) -> str | None:
+    """Why a reissue after ``revoked`` cannot go ahead (None when it can)."""
+    if revoked.revocation.blocks_reissue:
+        return (f"{revocation_summary(revoked)}. A revocation for {revoked.revocation.category_label.lower()} blocks "
+                "any reissue until an administrator clears it with a reason.")
+    if reason is None or not reason.strip():
+        return (f"{revocation_summary(revoked)}. A new certificate is issued only as an explicit reissue, with a "
+                "reason.")
+    return None
+
+
+def revoked_holders(program_id: str) -> dict[int, str]:
+    """Trainees whose newest certificate in the program is revoked, with why they get no new one automatically."""
+    newest = (sa.select(sa.func.max(Certificate.id)).where(Certificate.program_id == program_id)
+              .group_by(Certificate.trainee_id))
+    rows = db.session.execute(
+        sa.select(Certificate).join(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
+        .where(Certificate.id.in_(newest))).scalars()
+    return {c.trainee_id: revocation_summary(c) + "; reissue explicitly with a reason" for c in rows}
 
 
 @dataclass
@@ -166,9 +219,13 @@ def build_signed_credential(*, serial, holder_name, holder_id, program_title, st
 
 
 def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date | None = None,
-                      renews: Certificate | None = None) -> IssueResult:
+                      renews: Certificate | None = None, reissue_reason: str | None = None) -> IssueResult:
     """Issue the trainee's certificate (flushes; the caller commits). Idempotent: an existing current certificate
-    is returned with ``created=False``. Raises NotEligible with the decision when any requirement is unmet."""
+    is returned with ``created=False``. Raises NotEligible with the decision when any requirement is unmet.
+
+    Revocation is sticky: when the trainee's newest certificate in the program was revoked, a new one is issued only
+    with ``reissue_reason`` (an explicit reissue, which records ``replaces``), and never while a revocation for
+    misconduct or unmet requirements has not been cleared by an administrator."""
     from lms.training.models import Program
 
     program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
@@ -177,18 +234,24 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
     existing = current_certificate(trainee.id, program_id)
     if existing is not None and renews is None:
         return IssueResult(existing, False)
+    replaces = revoked_certificate(trainee.id, program_id) if renews is None else None
+    if replaces is not None:
+        problem = reissue_problem(replaces, reissue_reason)
+        if problem:
+            raise ReissueRefused(problem)
     td = decision_for(trainee, program_id, on)
     if td.decision is None or not td.decision.eligible:
         raise NotEligible(td.decision)
     program = db.session.get(Program, program_id)
     profile = trainee.profile
+    facts = td.facts  # the licence as verified, never as typed
     standard = td.standard.data
     serial = new_serial()
     expires_on = add_months(on, int(standard.get("validity", {}).get("months", 24)))
     endorsements = list(td.decision.endorsements)
     notices = [n for n in td.decision.notices][:4]
-    context = build_pdf_context(serial=serial, holder_name=profile.legal_name, profession=profile.profession,
-                                license_number=profile.license_number, jurisdiction=profile.jurisdiction,
+    context = build_pdf_context(serial=serial, holder_name=profile.legal_name, profession=facts.profession,
+                                license_number=facts.license_number, jurisdiction=facts.jurisdiction,
                                 program_title=program.title, endorsements=endorsements, standard=standard,
                                 notices=notices, issued_on=on, expires_on=expires_on)
     pdf = render_and_sign(context, current_app.config["CERTIFICATE_DESIGN"])
@@ -201,12 +264,12 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
         db.session.flush()
     cert = Certificate(
         serial=serial, trainee_id=trainee.id, program_id=program_id, standard_version_id=td.standard.id,
-        is_current=True, holder_name=profile.legal_name, profession=profile.profession,
-        license_number=profile.license_number, jurisdiction=profile.jurisdiction, endorsements=endorsements,
+        is_current=True, holder_name=profile.legal_name, profession=facts.profession,
+        license_number=facts.license_number, jurisdiction=facts.jurisdiction, endorsements=endorsements,
         issued_on=on, expires_on=expires_on, evidence=evidence_snapshot(td), design=current_app.config[
             "CERTIFICATE_DESIGN"], pdf_sha256=hashlib.sha256(pdf).hexdigest(), pdf_bytes=pdf,
         credential=credential, status_index=status_index, renews_id=renews.id if renews else None,
-        issued_by_id=actor.id)
+        replaces_id=replaces.id if replaces else None, issued_by_id=actor.id)
     try:
         with db.session.begin_nested():
             db.session.add(cert)
@@ -216,20 +279,48 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
             raise
         return IssueResult(winner, False)
     audit.record("certificate.issue", "certificate", cert.serial, actor=actor, trainee=trainee.id,
-                 endorsements=endorsements, sha256=cert.pdf_sha256, renews=renews.serial if renews else None)
+                 endorsements=endorsements, sha256=cert.pdf_sha256, renews=renews.serial if renews else None,
+                 replaces=replaces.serial if replaces else None,
+                 reissue_reason=reissue_reason.strip() if replaces is not None and reissue_reason else None)
     return IssueResult(cert, True)
 
 
-def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None) -> CertificateRevocation:
+def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None,
+           category: str = "issued_in_error") -> CertificateRevocation:
     """Revoke a certificate: a linked revocation record; the certificate itself stays, reported as revoked."""
     if not reason.strip():
         raise RevocationError("Give a reason for the revocation; boards will see it.")
     if cert.revocation is not None:
         raise RevocationError("This certificate is already revoked.")
-    rev = CertificateRevocation(certificate_id=cert.id, reason=reason.strip(), revoked_on=on or today(),
-                                actor_id=actor.id)
+    if category not in REVOCATION_CATEGORIES:
+        raise RevocationError("Choose why the certificate is revoked: "
+                              + ", ".join(v.lower() for v in REVOCATION_CATEGORIES.values()) + ".")
+    rev = CertificateRevocation(certificate_id=cert.id, category=category, reason=reason.strip(),
+                                revoked_on=on or today(), actor_id=actor.id)
     cert.is_current = False
     db.session.add(rev)
     db.session.flush()
-    audit.record("certificate.revoke", "certificate", cert.serial, actor=actor, reason=reason.strip())
+    audit.record("certificate.revoke", "certificate", cert.serial, actor=actor, reason=reason.strip(),
+                 category=category)
     return rev
+
+
+def clear_revocation(cert: Certificate, *, actor, reason: str) -> RevocationClearance:
+    """An administrator lifts a blocking revocation's bar on reissue (the revocation itself stays)."""
+    if not actor.has_role("admin"):
+        raise RevocationError("Only administrators clear a revocation for reissue.")
+    rev = cert.revocation
+    if rev is None:
+        raise RevocationError("This certificate is not revoked.")
+    if rev.category not in BLOCKING_CATEGORIES:
+        raise RevocationError("This revocation does not block a reissue; nothing to clear.")
+    if rev.clearance is not None:
+        raise RevocationError("This revocation has already been cleared for reissue.")
+    if not reason.strip():
+        raise RevocationError("Give the reason the holder may be certified again.")
+    clearance = RevocationClearance(revocation_id=rev.id, reason=reason.strip(), actor_id=actor.id)
+    db.session.add(clearance)
+    db.session.flush()
+    db.session.refresh(rev)
+    audit.record("certificate.revocation_cleared", "certificate", cert.serial, actor=actor, reason=reason.strip())
+    return clearance

@@ -47,26 +47,69 @@ class Certificate(db.Model):
     credential: Mapped[dict | None] = deferred(mapped_column(sa.JSON))
     status_index: Mapped[int] = mapped_column(unique=True)
     renews_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), index=True)  # a revoked one
     issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     trainee = relationship("User", foreign_keys=[trainee_id])
     standard_version = relationship("StandardVersion")
     revocation = relationship("CertificateRevocation", uselist=False, back_populates="certificate")
-    renews = relationship("Certificate", remote_side=[id])
+    renews = relationship("Certificate", remote_side=[id], foreign_keys=[renews_id])
+    replaces = relationship("Certificate", remote_side=[id], foreign_keys=[replaces_id])
+
+
+REVOCATION_CATEGORIES = {
+    "issued_in_error": "Issued in error",
+    "requirements_not_met": "Requirements not met",
+    "misconduct": "Misconduct finding",
+    "holder_request": "At the holder's request",
+    "superseded": "Superseded",
+}
+# Revocations that block any reissue until an admin clears them with a reason.
+BLOCKING_CATEGORIES = frozenset({"requirements_not_met", "misconduct"})
 
 
 class CertificateRevocation(db.Model):
     __tablename__ = "certificate_revocations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "category IN ('issued_in_error','requirements_not_met','misconduct','holder_request','superseded')",
+            name="category_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), unique=True)
+    category: Mapped[str] = mapped_column(sa.String(30), default="issued_in_error", server_default="issued_in_error")
     reason: Mapped[str] = mapped_column(sa.Text)
     revoked_on: Mapped[date]
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     certificate = relationship("Certificate", back_populates="revocation")
+    clearance = relationship("RevocationClearance", uselist=False, back_populates="revocation")
+
+    @property
+    def category_label(self) -> str:
+        return REVOCATION_CATEGORIES.get(self.category, self.category)
+
+    @property
+    def blocks_reissue(self) -> bool:
+        return self.category in BLOCKING_CATEGORIES and self.clearance is None
+
+
+class RevocationClearance(db.Model):
+    """An admin's decision, with a reason, that a blocking revocation no longer stands in the way of a reissue."""
+
+    __tablename__ = "revocation_clearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revocation_id: Mapped[int] = mapped_column(sa.ForeignKey("certificate_revocations.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    revocation = relationship("CertificateRevocation", back_populates="clearance")
+    actor = relationship("User")
 
 
 class CertificateApplication(db.Model):

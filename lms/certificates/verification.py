@@ -21,6 +21,7 @@ from lms.core.database import set_write_intent
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
+from lms.providers.operations import licence_status
 from lms.providers.professions import PROFESSIONS
 from lms.standards.models import StandardVersion
 
@@ -76,9 +77,15 @@ def public_record(cert: Certificate, on: date | None = None) -> dict:
         "evidence": cert.evidence,
         "pdf_sha256": cert.pdf_sha256,
         "renews": cert.renews.serial if cert.renews_id else None,
+        "replaces": cert.replaces.serial if cert.replaces_id else None,
+        "replaced_by": db.session.execute(
+            sa.select(Certificate.serial).where(Certificate.replaces_id == cert.id).order_by(Certificate.id).limit(1)
+        ).scalar_one_or_none(),
+        "licence": licence_status(cert.trainee_id, on or today()),
     }
     if cert.revocation is not None:
-        record["revocation"] = {"date": cert.revocation.revoked_on.isoformat(), "reason": cert.revocation.reason}
+        record["revocation"] = {"date": cert.revocation.revoked_on.isoformat(), "reason": cert.revocation.reason,
+                                "category": cert.revocation.category}
     return record
 
 

@@ -71,6 +71,13 @@ class AgreementFact:
     valid_from: date
     valid_until: date
     dentist_profession: str
+    dentist_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """How a person recognises the agreement: whom it is with and when it runs (never a database id)."""
+        who = self.dentist_name or "a dental professional"
+        return f"the agreement with {who} ({self.valid_from.isoformat()} to {self.valid_until.isoformat()})"
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,30 @@ class CreditFact:
 
 
 @dataclass(frozen=True)
+class LicenceFact:
+    """The trainee's newest licence record: what was claimed, and whether an admin verified it."""
+
+    status: str  # pending | verified | rejected
+    profession: str
+    jurisdiction: str
+    number: str
+    expires_on: date | None
+    endorsements: frozenset[str] = frozenset()
+    verified_on: date | None = None
+    submitted_on: date | None = None
+    changed_after_verification: bool = False  # an earlier record of this trainee had been verified
+    decision_reason: str = ""
+
+
+@dataclass(frozen=True)
 class TraineeFacts:
+    """``profession``, ``jurisdiction``, ``license_number`` and ``license_expires_on`` come from a licence an admin
+    verified, and are None while the newest licence record is unverified: nothing rests on a typed claim."""
+
     email: str
     name: str
-    profession: str | None  # profession key, e.g. "massage_therapist"
-    jurisdiction: str | None  # e.g. "US-WA", "CA-BC", "OTHER"
+    profession: str | None  # profession key, e.g. "massage_therapist" (verified licence only)
+    jurisdiction: str | None  # e.g. "US-WA", "CA-BC", "OTHER" (verified licence only)
     license_number: str | None
     license_expires_on: date | None
     omt_status: str | None  # None (nothing on file) | pending | verified | rejected
@@ -101,7 +127,15 @@ class TraineeFacts:
     agreements: tuple[AgreementFact, ...] = ()
     credits: tuple[CreditFact, ...] = ()
     today: date = field(default_factory=date.today)
+    licence: LicenceFact | None = None  # the newest licence record, verified or not
+    enrolled_on: date | None = None
+    hours_count_from: date | None = None  # entries dated earlier do not count (enrollment, or advanced standing)
+    omt_practice_recognised: bool = False  # P2b: an admin recorded evidence of active OMT practice
 
     @property
     def is_dental(self) -> bool:
         return self.profession in DENTAL_PROFESSIONS
+
+    @property
+    def licence_verified(self) -> bool:
+        return self.licence is not None and self.licence.status == "verified"

@@ -77,14 +77,30 @@ class RequirementResult:
     next_step: str = ""  # what to do next; empty when met
 
 
+def _approved(facts: TraineeFacts) -> list[HourFact]:
+    return [h for h in facts.hours if h.status == HOUR_APPROVED and not h.superseded]
+
+
 def counted_hours(facts: TraineeFacts) -> tuple[HourFact, ...]:
-    """Hour entries that count: approved and not superseded, ordered by (entry_date, id)."""
+    """Hour entries that count: approved, not superseded, and dated on or after the day hours start to count (the
+    enrollment, or an earlier date an admin recognised as advanced standing), ordered by (entry_date, id)."""
+    start = facts.hours_count_from
     return tuple(
-        sorted(
-            (h for h in facts.hours if h.status == HOUR_APPROVED and not h.superseded),
-            key=lambda h: (h.entry_date, h.id),
-        )
+        sorted((h for h in _approved(facts) if start is None or h.entry_date >= start),
+               key=lambda h: (h.entry_date, h.id))
     )
+
+
+def early_minutes_by_category(facts: TraineeFacts) -> dict[str, int]:
+    """Approved minutes dated before the day hours start to count, per category (shown, never counted)."""
+    start = facts.hours_count_from
+    out: dict[str, int] = {}
+    if start is None:
+        return out
+    for h in _approved(facts):
+        if h.entry_date < start:
+            out[h.category] = out.get(h.category, 0) + h.minutes
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +111,7 @@ class Context:
     facts: TraineeFacts
     counted_hours: tuple[HourFact, ...] = ()
     minutes_by_category: Mapping[str, int] = field(default_factory=dict)
+    early_minutes: Mapping[str, int] = field(default_factory=dict)
     competencies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     jurisdiction_rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     enforced_rules: frozenset[str] = frozenset()
@@ -118,6 +135,7 @@ class Context:
             facts=facts,
             counted_hours=hours,
             minutes_by_category=minutes,
+            early_minutes=early_minutes_by_category(facts),
             competencies={str(c["id"]): c for c in standard.get("competencies") or ()},
             jurisdiction_rules={str(r["id"]): r for r in jurisdiction_rules},
             enforced_rules=frozenset(str(r) for r in standard.get("jurisdiction_rules_enforced") or ()),
@@ -225,6 +243,37 @@ def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
     return f"{place}, {who}: {summary} ({short_cite(rule)}, last verified {verified_text}{extra}; not legal advice)"
 
 
+def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
+    """(progress, reason, next step) when the newest licence record is not verified; None otherwise."""
+    lic = facts.licence
+    if lic is None or lic.status == "verified":
+        return None
+    claimed = f"{profession_label(lic.profession)}, {jurisdiction_label(lic.jurisdiction)}, number {lic.number}"
+    if lic.status == "rejected":
+        why = f": {lic.decision_reason}" if lic.decision_reason else ""
+        reason = f"Your licence details ({claimed}) were not accepted at verification{why}."
+        return ("Licence: not accepted", reason,
+                "Correct your licence details on your profile and attach evidence of the licence")
+    if lic.changed_after_verification:
+        when = f" on {lic.submitted_on.isoformat()}" if lic.submitted_on else ""
+        reason = (f"Your licence details changed{when} ({claimed}), so the licence needs verification again. "
+                  "Until an admin has checked it with the licensing body, requirements that depend on your "
+                  "profession, licence or jurisdiction are not met.")
+    else:
+        reason = (f"Your licence ({claimed}) needs verification: an admin checks it with the licensing body "
+                  "before anything rests on it.")
+    return ("Licence: waiting for verification", reason,
+            "Wait for an admin to verify your licence (attach evidence of it on your profile to speed this up)")
+
+
+def not_regulated_rule(ctx: Context, facts: TraineeFacts) -> Mapping[str, Any] | None:
+    """The jurisdiction rule saying the trainee's profession is not regulated where they practise, if any."""
+    for rule in ctx.jurisdiction_rules.values():
+        if rule.get("profession_regulated") is False and rule_applies(rule, facts):
+            return rule
+    return None
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -302,15 +351,28 @@ class ProfessionRule(Rule):
         allowed = [str(p) for p in self.params(req).get("professions") or ()]
         profession = ctx.facts.profession
         if not profession:
+            unverified = licence_unverified(ctx.facts)
+            if unverified:
+                return self.unmet(req, ctx, unverified[0], unverified[1], unverified[2])
             reason = "No regulated health profession is recorded on your profile."
             return self.unmet(req, ctx, "Profession: not recorded", reason, PROFILE_PROFESSION_STEP)
         label = profession_label(profession)
-        if profession in allowed:
-            return self.met(req, ctx, f"Profession: {label}")
-        accepted = join_words([profession_label(p) for p in allowed]) or "none listed"
-        reason = f"{capitalise(label)} is not one of the professions this standard accepts ({accepted})."
-        step = "Contact an admin if you also hold a profession this standard accepts"
-        return self.unmet(req, ctx, f"Profession: {label}", reason, step)
+        if profession not in allowed:
+            accepted = join_words([profession_label(p) for p in allowed]) or "none listed"
+            reason = f"{capitalise(label)} is not one of the professions this standard accepts ({accepted})."
+            step = "Contact an admin if you also hold a profession this standard accepts"
+            return self.unmet(req, ctx, f"Profession: {label}", reason, step)
+        unregulated = not_regulated_rule(ctx, ctx.facts)
+        if unregulated is not None:
+            place = jurisdiction_label(ctx.facts.jurisdiction)
+            reason = (
+                f"Certification is for regulated health professionals, and {with_article(label)} is not a regulated "
+                f"health profession in {place} ({short_cite(unregulated)}, last verified "
+                f"{unregulated.get('verified_on') or 'date unknown'}; not legal advice)."
+            )
+            step = "Contact an admin if you hold a regulated health profession in another jurisdiction"
+            return self.unmet(req, ctx, f"Profession: {label}, not regulated in {place}", reason, step)
+        return self.met(req, ctx, f"Profession: {label} (verified licence)")
 
 
 @register
@@ -321,6 +383,9 @@ class LicenseCurrentRule(Rule):
 
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         number, expires = ctx.facts.license_number, ctx.facts.license_expires_on
+        unverified = licence_unverified(ctx.facts)
+        if not number and unverified:
+            return self.unmet(req, ctx, unverified[0], unverified[1], unverified[2])
         if not number:
             reason = "No licence or registration number is recorded."
             step = "Add your licence or registration number and its expiry date to your profile"
@@ -333,7 +398,7 @@ class LicenseCurrentRule(Rule):
             reason = f"Your licence expired on {expires.isoformat()}."
             step = "Renew your licence and update its expiry date in your profile"
             return self.unmet(req, ctx, f"Licence: expired on {expires.isoformat()}", reason, step)
-        return self.met(req, ctx, f"Licence: current until {expires.isoformat()}")
+        return self.met(req, ctx, f"Licence: verified, current until {expires.isoformat()}")
 
 
 @register
@@ -362,6 +427,39 @@ class OmtCredentialRule(Rule):
             reason = f"The verified OMT course has {have} hours; at least {need} are needed."
             return self.unmet(req, ctx, f"{label}: {have} of {need} hours", reason, upload)
         return self.met(req, ctx, f"{label}: verified, {have} hours")
+
+
+@register
+class OmtRecencyRule(Rule):
+    """``omt_recency`` {max_years}: the OMT course was completed within ``max_years`` before the enrollment (or
+    today, before enrolling), or an admin recorded evidence of active OMT practice (P2b)."""
+
+    type = "omt_recency"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        years = int(self.params(req).get("max_years") or 5)
+        facts = ctx.facts
+        label = "OMT course recency"
+        if facts.omt_practice_recognised:
+            return self.met(req, ctx, f"{label}: active OMT practice recognised by an admin")
+        completed = facts.omt_completed_on
+        if completed is None or facts.omt_status != "verified":
+            reason = "No verified OMT course completion date is on file, so its recency cannot be checked."
+            step = "Have your OMT course certificate verified"
+            return self.unmet(req, ctx, f"{label}: no verified course date", reason, step)
+        ref = facts.enrolled_on or ctx.today
+        try:
+            earliest = ref.replace(year=ref.year - years)
+        except ValueError:  # 29 February
+            earliest = ref.replace(year=ref.year - years, day=28)
+        when = "enrollment" if facts.enrolled_on else "today"
+        if completed >= earliest:
+            return self.met(req, ctx, f"{label}: completed {completed.isoformat()}, within {years} years of {when}")
+        reason = (f"Your OMT course was completed on {completed.isoformat()}, more than {years} years before "
+                  f"{when} ({ref.isoformat()}). The course must be recent, or you must show active OMT practice.")
+        step = ("Send evidence of active OMT practice (such as a practice attestation signed by your employer or "
+                "regulator) for an admin to record, or complete a new OMT foundation course")
+        return self.unmet(req, ctx, f"{label}: completed {completed.isoformat()}", reason, step)
 
 
 @register
@@ -444,6 +542,9 @@ class ApprovedHoursRule(Rule):
         label = join_words([category_label(c) for c in categories]) or "no category"
         have, need = fmt_hours(have_minutes), fmt_number(min_hours)
         progress = f"{capitalise(label)} hours: {have} of {need}"
+        early = sum(ctx.early_minutes.get(c, 0) for c in categories)
+        if early:
+            progress += f" ({fmt_hours(early)} h before enrollment, not counted)"
         if not categories:
             reason = "This requirement names no hour category, so no hours can count toward it."
             return self.unmet(req, ctx, progress, reason, ASK_ADMIN_STEP)
@@ -455,6 +556,12 @@ class ApprovedHoursRule(Rule):
             "Only hours an instructor has approved count."
         )
         step = f"Log and get approval for {fmt_hours(short)} more {label} {plural(short / 60, 'hour')}"
+        if early:
+            start = ctx.facts.hours_count_from.isoformat() if ctx.facts.hours_count_from else "your enrollment"
+            reason += (f" {fmt_hours(early)} approved {plural(early / 60, 'hour')} dated before {start} "
+                       "(before enrollment) do not count.")
+            step += (", or, if the earlier hours belong to this program's training, ask an admin to record advanced "
+                     "standing with evidence so that they count")
         return self.unmet(req, ctx, progress, reason, step)
 
 
@@ -574,7 +681,7 @@ class CompetencyRule(Rule):
 
 def agreement_problem(agreement: AgreementFact, today: date) -> str:
     """Why a collaboration agreement does not count for Route N today, or "" when it does."""
-    ref = f"agreement #{agreement.id}"
+    ref = agreement.label
     if agreement.status == "revoked":
         return f"{ref} was revoked"
     if agreement.status == "rejected":
@@ -609,16 +716,25 @@ class ScreeningRouteRule(Rule):
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         facts = ctx.facts
         if facts.is_dental:
-            return self.met(req, ctx, f"Route D: met through your {profession_label(facts.profession)} licence")
-        agreements = sorted(facts.agreements, key=lambda a: a.id)
+            label = profession_label(facts.profession)
+            return self.met(req, ctx, f"Route D: met through your verified {label} licence")
+        lic = facts.licence
+        if lic is not None and lic.status != "verified" and lic.profession in DENTAL_PROFESSIONS:
+            who = with_article(profession_label(lic.profession))
+            reason = (f"Route D needs a verified dental licence. Your licence as {who} has not been verified, so "
+                      "it cannot stand for oral-health screening yet.")
+            step = "Wait for an admin to verify your licence, or use Route N with a collaborating dental professional"
+            return self.unmet(req, ctx, "Route D: licence waiting for verification", reason, step)
+        agreements = sorted(facts.agreements, key=lambda a: (a.valid_from, a.valid_until, a.dentist_name, a.status))
         valid = [a for a in agreements if not agreement_problem(a, ctx.today)]
         if valid:
             best = max(valid, key=lambda a: (a.valid_until, a.id))
             who, until = profession_label(best.dentist_profession), best.valid_until.isoformat()
+            name = best.dentist_name or with_article(who)
             return self.met(
                 req,
                 ctx,
-                f"Route N: verified collaboration agreement #{best.id} with {with_article(who)}, until {until}",
+                f"Route N: verified collaboration agreement with {name} ({who}), until {until}",
             )
         upload = "Upload a collaboration agreement with a licensed dental professional (Route N)"
         if not agreements:
@@ -634,8 +750,8 @@ class ScreeningRouteRule(Rule):
             "Route N needs a verified, current collaboration agreement with a licensed dental professional, "
             f"and none on file counts: {problems}."
         )
-        pending = [a.id for a in agreements if a.status == "pending"]
-        step = f"{upload}, or wait for an admin to verify agreement #{pending[-1]}" if pending else upload
+        pending = [a for a in agreements if a.status == "pending"]
+        step = f"{upload}, or wait for an admin to verify {pending[-1].label}" if pending else upload
         return self.unmet(req, ctx, "Route N: no current verified collaboration agreement", reason, step)
 
 

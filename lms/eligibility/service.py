@@ -16,11 +16,18 @@ from lms.assessments.models import Assessment
 from lms.auth.models import User
 from lms.core.timeutil import today
 from lms.eligibility.engine import Decision, evaluate
-from lms.eligibility.facts import AgreementFact, CriterionFact, HourFact, ObservationFact, TraineeFacts
+from lms.eligibility.facts import (
+    AgreementFact,
+    CriterionFact,
+    HourFact,
+    LicenceFact,
+    ObservationFact,
+    TraineeFacts,
+)
 from lms.extensions import db
 from lms.hours.ledger import superseded_ids_query
 from lms.hours.models import HourEntry
-from lms.providers.models import OmtCredential, ProviderProfile
+from lms.providers.models import AdvancedStanding, Licence, OmtCredential, ProviderProfile
 from lms.screening.models import CollaborationAgreement
 from lms.standards.models import StandardVersion
 from lms.training.models import Enrollment, Module, ModuleCompletion
@@ -36,24 +43,46 @@ class TraineeDecision:
 
     def to_dict(self) -> dict:
         """The stable JSON form (documented in the README)."""
-        d = (
-            self.decision.to_dict()
-            if self.decision
-            else {
-                "eligible": False,
-                "endorsements": [],
-                "requirements": [],
-                "notices": [],
-                "next_steps": ["Enroll in the program."],
-                "summary": "Not enrolled.",
-            }
-        )
+        d = self.decision.to_dict() if self.decision else self._not_enrolled()
+        lic = self.facts.licence
+        licence = None if lic is None else {
+            "status": lic.status, "profession": lic.profession, "jurisdiction": lic.jurisdiction,
+            "expires_on": lic.expires_on.isoformat() if lic.expires_on else None,
+            "verified_on": lic.verified_on.isoformat() if lic.verified_on else None,
+        }
         return {
-            "trainee": {"email": self.user.email, "name": self.facts.name, "profession": self.facts.profession},
+            "trainee": {"email": self.user.email, "name": self.facts.name, "profession": self.facts.profession,
+                        "licence": licence},
             "program": self.enrollment.program_id if self.enrollment else current_app.config["DEFAULT_PROGRAM"],
             "standard": {"id": self.standard.standard_key, "version": self.standard.version} if self.standard else None,
             **d,
         }
+
+
+    def _not_enrolled(self) -> dict:
+        """The same reasons the dashboard gives for why the trainee is not enrolled yet."""
+        from lms.training.models import Program
+        from lms.training.operations import prerequisite_gaps
+
+        program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
+        gaps = prerequisite_gaps(self.user, program) if program is not None else []
+        if gaps:
+            summary = "Not enrolled. Enrollment is blocked: " + " ".join(g.title for g in gaps)
+            steps = [g.fix for g in gaps]
+        else:
+            summary = "Not enrolled. Every prerequisite for enrollment is met."
+            steps = ["Enroll in the program from the program page."]
+        return {"eligible": False, "endorsements": [], "requirements": [], "notices": [], "next_steps": steps,
+                "summary": summary}
+
+    def counted_minutes(self) -> dict[str, int]:
+        """Minutes that count per category, exactly as the decision counts them."""
+        from lms.eligibility.rules import counted_hours
+
+        out: dict[str, int] = {}
+        for h in counted_hours(self.facts):
+            out[h.category] = out.get(h.category, 0) + h.minutes
+        return out
 
 
 def _rules():
@@ -127,21 +156,44 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
     agreements = _grouped(
         sa.select(CollaborationAgreement.id, CollaborationAgreement.trainee_id, CollaborationAgreement.status,
                   CollaborationAgreement.valid_from, CollaborationAgreement.valid_until,
-                  CollaborationAgreement.dentist_profession)
+                  CollaborationAgreement.dentist_profession, CollaborationAgreement.dentist_name)
         .where(CollaborationAgreement.trainee_id.in_(ids)),
         lambda row: AgreementFact(**row))
+    licences = licence_facts(ids)
+    enrolled = dict(db.session.execute(
+        sa.select(Enrollment.user_id, Enrollment.enrolled_on)
+        .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)).all())
+    prior_from: dict[int, date] = {}
+    omt_practice: set[int] = set()
+    for uid, kind, hours_from in db.session.execute(
+        sa.select(AdvancedStanding.trainee_id, AdvancedStanding.kind, AdvancedStanding.hours_from)
+        .where(AdvancedStanding.trainee_id.in_(ids), AdvancedStanding.program_id == program_id)
+    ):
+        if kind == "omt_practice":
+            omt_practice.add(uid)
+        elif hours_from is not None:
+            prior_from[uid] = min(hours_from, prior_from.get(uid, hours_from))
     out = {}
     for uid in ids:
         u, p, c = users.get(uid), profiles.get(uid), creds.get(uid)
         if u is None:
             continue
+        lic = licences.get(uid)
+        ok = lic is not None and lic.status == "verified"
+        start = enrolled.get(uid)
+        if start is not None and uid in prior_from:
+            start = min(start, prior_from[uid])
         out[uid] = TraineeFacts(
             email=u.email,
             name=p.legal_name if p else u.name,
-            profession=p.profession if p else None,
-            jurisdiction=p.jurisdiction if p else None,
-            license_number=p.license_number if p else None,
-            license_expires_on=p.license_expires_on if p else None,
+            profession=lic.profession if ok else None,
+            jurisdiction=lic.jurisdiction if ok else None,
+            license_number=lic.number if ok else None,
+            license_expires_on=lic.expires_on if ok else None,
+            licence=lic,
+            enrolled_on=enrolled.get(uid),
+            hours_count_from=start,
+            omt_practice_recognised=uid in omt_practice,
             omt_status=c.status if c else None,
             omt_hours=float(c.course_hours) if c else 0.0,
             omt_completed_on=c.completed_on if c else None,
@@ -156,13 +208,48 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
     return out
 
 
-def attestations_for(profile: ProviderProfile | None, rules) -> frozenset[str]:
-    """Jurisdiction rules the trainee's license is recorded as satisfying (the intraoral endorsement)."""
-    if not profile or not profile.has_intraoral_endorsement:
+def hours_count_from(user_id: int, program_id: str) -> date | None:
+    """The first day whose hours count for the trainee: the enrollment, or an earlier date an admin recognised as
+    advanced standing (P2a). None when the trainee is not enrolled."""
+    enrolled = db.session.execute(sa.select(Enrollment.enrolled_on).filter_by(
+        user_id=user_id, program_id=program_id)).scalar_one_or_none()
+    if enrolled is None:
+        return None
+    earliest = db.session.execute(sa.select(sa.func.min(AdvancedStanding.hours_from)).where(
+        AdvancedStanding.trainee_id == user_id, AdvancedStanding.program_id == program_id,
+        AdvancedStanding.kind == "prior_hours")).scalar_one_or_none()
+    return min(enrolled, earliest) if earliest is not None else enrolled
+
+
+def licence_facts(ids: list[int]) -> dict[int, LicenceFact]:
+    """Each trainee's newest licence record (one query), noting whether an earlier record had been verified."""
+    out: dict[int, LicenceFact] = {}
+    verified_before: set[int] = set()
+    rows = db.session.execute(
+        sa.select(Licence).where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id)).scalars()
+    for lic in rows:
+        uid = lic.trainee_id
+        out[uid] = LicenceFact(
+            status=lic.status, profession=lic.profession, jurisdiction=lic.jurisdiction, number=lic.number,
+            expires_on=lic.expires_on, endorsements=frozenset(lic.endorsements or ()),
+            verified_on=lic.verified_on, submitted_on=lic.submitted_at.date() if lic.submitted_at else None,
+            changed_after_verification=uid in verified_before, decision_reason=lic.decision_reason or "")
+        if lic.status == "verified":
+            verified_before.add(uid)
+    return out
+
+
+def attestations_for(facts: TraineeFacts, rules) -> frozenset[str]:
+    """Jurisdiction rules the trainee's verified licence satisfies (its intraoral endorsement, checked by an admin
+    with the licensing body). A typed claim never counts."""
+    from lms.providers.operations import WA_INTRAORAL_ENDORSEMENT
+
+    lic = facts.licence
+    if lic is None or lic.status != "verified" or WA_INTRAORAL_ENDORSEMENT not in lic.endorsements:
         return frozenset()
     return frozenset(
         r["id"]
-        for r in rules.for_trainee(profile.profession, profile.jurisdiction)
+        for r in rules.for_trainee(lic.profession, lic.jurisdiction)
         if r.get("requires", {}).get("endorsement")
     )
 
@@ -187,12 +274,6 @@ def decisions_for(user_ids: list[int], program_id: str | None = None, on: date |
         else {}
     )
     users = {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(list(user_ids)))).scalars()}
-    profiles = {
-        p.user_id: p
-        for p in db.session.execute(
-            sa.select(ProviderProfile).where(ProviderProfile.user_id.in_(list(user_ids)))
-        ).scalars()
-    }
     rules = _rules()
     out = []
     for uid in user_ids:
@@ -203,7 +284,7 @@ def decisions_for(user_ids: list[int], program_id: str | None = None, on: date |
         decision = None
         if standard is not None:
             decision = evaluate(
-                standard.data, facts[uid], rules.rules, attestations=attestations_for(profiles.get(uid), rules)
+                standard.data, facts[uid], rules.rules, attestations=attestations_for(facts[uid], rules)
             )
         out.append(TraineeDecision(users[uid], enrollment, standard, facts[uid], decision))
     return out

@@ -1,10 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from lms.hours.models import CATEGORY_LABELS
 
-CASE_CODE_HINT = ("Optional: your own case number, such as C07. Never a patient's name, initials, date of birth or "
+CASE_CODE_HINT = ("Your own case number, such as C07 (needed for clinical sessions, and for lab practice with "
+                  "intraoral work: the lab partner's code). Never a patient's name, initials, date of birth or "
                   "record number.")
 
 
@@ -25,7 +26,8 @@ class HourEntryForm(FlaskForm):
                                 Optional(), Length(max=20),
                                 Regexp(r"^[A-Za-z0-9-]*$", message="Letters, digits and dashes only.")],
                             description=CASE_CODE_HINT)
-    screening_id = SelectField("Pre-treatment screening (clinical intraoral only)", coerce=int, choices=[],
+    intraoral_lab = BooleanField("Lab practice that included intraoral work on a lab partner")
+    screening_id = SelectField("Pre-treatment screening (intraoral work only)", coerce=int, choices=[],
                                validate_choice=False)
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)],
                           description="What you practised. Do not include anything that identifies a patient.")
@@ -34,7 +36,7 @@ class HourEntryForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.supervisor_id.choices = [(0, "Choose an instructor")] + [(u.id, u.name) for u in supervisors]
         self.screening_id.choices = [(0, "None")] + [
-            (s.id, f"{s.session_date.isoformat()} · {s.case_code or 'no case number'} · {s.outcome}")
+            (s.id, f"{s.session_date.isoformat()} · case {s.case_code or '(none)'} · {s.outcome}")
             for s in screenings]
 
 

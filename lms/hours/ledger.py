@@ -19,6 +19,7 @@ from lms.core.database import advisory_lock
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.hours.models import CATEGORY_LABELS, HourDecision, HourEntry
+from lms.screening.operations import normalize_case_code
 
 MAX_ENTRY_MINUTES = 24 * 60
 PAST_LIMIT_DAYS = 366 * 3
@@ -38,6 +39,12 @@ class EntryInput:
     notes: str = ""
     case_code: str | None = None
     screening_id: int | None = None
+    intraoral_lab: bool = False  # a lab session that included intraoral work on a lab partner
+
+
+def needs_screening(data) -> bool:
+    """Clinical intraoral sessions, and lab practice that included intraoral work, need a same-day screening."""
+    return data.category == "clinical_intraoral" or (data.category == "lab_in_person" and data.intraoral_lab)
 
 
 def superseded_ids_query(trainee_id: int | None = None):
@@ -89,10 +96,10 @@ def validate_entry(trainee, data: EntryInput, *, daily_cap_hours: float, correct
         left = max(cap - logged, 0)
         raise LedgerError(f"That would take {data.entry_date.isoformat()} past the daily cap of {daily_cap_hours:g} "
                           f"hours ({left} minutes left that day).")
-    if data.category == "clinical_intraoral":
+    if needs_screening(data):
         from lms.screening.gate import check_screening_for_entry
 
-        problem = check_screening_for_entry(trainee, data.screening_id, data.entry_date)
+        problem = check_screening_for_entry(trainee, data.screening_id, data.entry_date, data.case_code)
         if problem:
             raise LedgerError(problem)
 
@@ -114,14 +121,16 @@ def submit_entry(trainee, enrollment, data: EntryInput, *, daily_cap_hours: floa
     entry = HourEntry(
         trainee_id=trainee.id, enrollment_id=enrollment.id, entry_date=data.entry_date, minutes=data.minutes,
         category=data.category, supervisor_id=data.supervisor_id, setting=data.setting.strip(),
-        notes=(data.notes or "").strip(), case_code=(data.case_code or "").strip() or None,
-        screening_id=data.screening_id if data.category == "clinical_intraoral" else None,
+        notes=(data.notes or "").strip(), case_code=normalize_case_code(data.case_code) or None,
+        screening_id=data.screening_id if needs_screening(data) else None,
+        intraoral_lab=bool(data.category == "lab_in_person" and data.intraoral_lab),
         corrects_id=corrects.id if corrects else None, status="submitted",
     )
     db.session.add(entry)
     db.session.flush()
     audit.record("hours.submit", "hour_entry", entry.id, actor=trainee, minutes=entry.minutes,
-                 category=entry.category, corrects=entry.corrects_id)
+                 category=entry.category, corrects=entry.corrects_id, case=entry.case_code,
+                 screening=entry.screening_id)
     return entry
 
 
@@ -152,12 +161,14 @@ def decide(entry: HourEntry, decision: str, *, actor, reason: str = "") -> HourD
     return record
 
 
-def counted_minutes_by_category(trainee_id: int) -> dict[str, int]:
-    """Approved, non-superseded minutes per category."""
+def counted_minutes_by_category(trainee_id: int, since: date | None = None) -> dict[str, int]:
+    """Approved, non-superseded minutes per category, dated ``since`` or later when given (the eligibility
+    decision counts hours from the enrollment, or from an earlier date recognised as advanced standing)."""
     rows = db.session.execute(
         sa.select(HourEntry.category, sa.func.sum(HourEntry.minutes))
         .where(HourEntry.trainee_id == trainee_id, HourEntry.status == "approved",
-               HourEntry.id.not_in(superseded_ids_query(trainee_id)))
+               HourEntry.id.not_in(superseded_ids_query(trainee_id)),
+               *([HourEntry.entry_date >= since] if since is not None else []))
         .group_by(HourEntry.category)
     ).all()
     return {cat: int(total) for cat, total in rows}

@@ -46,6 +46,8 @@ class HourEntry(db.Model):
     case_code: Mapped[str | None] = mapped_column(sa.String(20))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     screening_id: Mapped[int | None] = mapped_column(sa.ForeignKey("screenings.id"))
+    # A lab session that included intraoral work on a lab partner (needs a screening, like a clinical session).
+    intraoral_lab: Mapped[bool] = mapped_column(default=False)
     corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hour_entries.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default="submitted")
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)

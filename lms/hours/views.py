@@ -58,11 +58,17 @@ def _context():
 
 
 def _page(form, corrects=None, status=200):
+    from lms.eligibility.service import hours_count_from
+    from lms.standards.queries import hour_targets_for_user
+
     program, enrollment = _context()
     entries = ledger.entries_for(current_user.id)
-    minutes = ledger.counted_minutes_by_category(current_user.id)
+    # The same hours the decision counts: approved, not superseded, dated from the enrollment (or advanced standing).
+    minutes = ledger.counted_minutes_by_category(current_user.id, hours_count_from(current_user.id, program.id)) \
+        if enrollment else {}
     return render_template(
         "hours/index.html",
+        hour_targets=hour_targets_for_user(current_user.id, program) if program else {},
         form=form,
         program=program,
         enrollment=enrollment,
@@ -105,6 +111,7 @@ def submit():
         notes=form.notes.data or "",
         case_code=form.case_code.data,
         screening_id=form.screening_id.data or None,
+        intraoral_lab=bool(form.intraoral_lab.data),
     )
     try:
         ledger.submit_entry(current_user, enrollment, data, daily_cap_hours=program.daily_cap_hours, corrects=corrects)

@@ -65,7 +65,7 @@ REQUIRED_FIELDS = (
     "verified_on",
     "status",
 )
-OPTIONAL_FIELDS = ("source_last_updated", "notes")
+OPTIONAL_FIELDS = ("source_last_updated", "notes", "profession_regulated")
 
 CSV_COLUMNS = (
     "id",
@@ -187,6 +187,8 @@ def _validate_rule(index: int, rule: Any) -> list[str]:
         errors.append(f"{where}: source_last_updated must be an ISO date (YYYY-MM-DD) or null")
     if "requires" in rule:
         errors.extend(_validate_requires(where, rule["requires"]))
+    if "profession_regulated" in rule and not isinstance(rule["profession_regulated"], bool):
+        errors.append(f"{where}: profession_regulated must be true or false")
     return errors
 
 

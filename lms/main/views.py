@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 
 from lms.extensions import db
 from lms.hours import ledger
+from lms.standards.queries import hour_targets_for_user
 from lms.training.models import Program
 
 bp = Blueprint("main", __name__)
@@ -37,8 +38,9 @@ def _trainee_dashboard():
     progress = training.progress(enrollment) if enrollment else None
     gaps = training.prerequisite_gaps(current_user, program) if program and not enrollment else []
     entries, pending = ledger.recent_and_open(current_user.id)
-    minutes = ledger.counted_minutes_by_category(current_user.id)
     td = decision_for(current_user) if enrollment else None
+    minutes = td.counted_minutes() if td else {}
     return render_template("main/trainee_dashboard.html", program=program, enrollment=enrollment, progress=progress,
                            gaps=gaps, entries=entries, minutes=minutes, pending=pending, td=td,
+                           hour_targets=hour_targets_for_user(current_user.id, program) if program else {},
                            certificates=certificates_for(current_user.id))

@@ -18,8 +18,13 @@ class ProfileForm(FlaskForm):
     jurisdiction = SelectField("Issuing jurisdiction", choices=[])
     cpr_expires_on = DateField("CPR/BLS card expiry date", validators=[Optional()],
                                description="Current CPR or BLS, completed in person.")
-    has_intraoral_endorsement = BooleanField("My license carries my jurisdiction's intraoral massage endorsement "
+    has_intraoral_endorsement = BooleanField("My licence carries my jurisdiction's intraoral massage endorsement "
                                              "(where one exists, e.g. Washington).")
+    licence_evidence = FileField("Evidence of your licence (PDF, PNG or JPEG, at most 5 MB)",
+                                 description="A copy of the licence or the licensing body's register entry. An "
+                                             "administrator checks the licence with the licensing body; changing "
+                                             "profession, jurisdiction, number, expiry or endorsement needs a new "
+                                             "check.")
     infection_control_ack = BooleanField("I have read and will follow the infection-control and glove protocol "
                                          "(fresh gloves for every client contact; gloves are never washed or re-used).")
 
@@ -51,6 +56,14 @@ class OmtCredentialForm(FlaskForm):
     def validate_completed_on(self, field):
         if field.data and field.data > date.today():
             raise ValidationError("The completion date cannot be in the future.")
+
+
+class LicenceDecisionForm(FlaskForm):
+    decision = SelectField("Decision", choices=[("verified", "Verified with the licensing body"),
+                                                ("rejected", "Reject")])
+    reference = StringField("Where you checked it", validators=[Length(max=500)],
+                            description="The register's URL or the look-up reference (required to verify).")
+    reason = TextAreaField("Reason", validators=[Length(max=2000)], description="Required when rejecting.")
 
 
 class DecisionForm(FlaskForm):

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from lms.assessments.operations import acts_for, trainee_ids_for_instructor
 from lms.certificates.issuing import current_certificate
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, store_upload
@@ -121,13 +122,10 @@ def request_renewal():
 @bp.get("/renewal/review")
 @role_required("instructor", "admin")
 def review():
-    credits = (
-        db.session.execute(
-            db.select(ContinuingEducation).filter_by(status="pending").order_by(ContinuingEducation.created_at)
-        )
-        .scalars()
-        .all()
-    )
+    stmt = db.select(ContinuingEducation).filter_by(status="pending").order_by(ContinuingEducation.created_at)
+    if not current_user.has_role("admin"):
+        stmt = stmt.where(ContinuingEducation.trainee_id.in_(trainee_ids_for_instructor(current_user.id)))
+    credits = db.session.execute(stmt).scalars().all()
     requests = (
         db.session.execute(db.select(RenewalRequest).filter_by(status="pending").order_by(RenewalRequest.created_at))
         .scalars()
@@ -144,6 +142,9 @@ def review():
 @role_required("instructor", "admin")
 def decide_ce(credit_id: int):
     credit = db.get_or_404(ContinuingEducation, credit_id)
+    # Nobody acts for themselves: the operation says so in words; anyone else must act for the trainee.
+    if credit.trainee_id != current_user.id and not acts_for(current_user, credit.trainee_id):
+        abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
     return act_and_redirect(

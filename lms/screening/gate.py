@@ -13,14 +13,18 @@ import sqlalchemy as sa
 
 from lms.eligibility.facts import DENTAL_PROFESSIONS
 from lms.extensions import db
-from lms.screening.checklist import ABSOLUTE_LABELS
+from lms.screening.checklist import CLEARANCE_EVENT_LABELS, actions_for
 from lms.screening.models import CollaborationAgreement, Screening
 
 DEFAULT_CLEARANCE_DAYS = 183
 
 
 def is_dental(trainee) -> bool:
-    return bool(trainee.profile and trainee.profile.profession in DENTAL_PROFESSIONS)
+    """Route D: only a dental profession on a licence an admin has verified (never a profession typed on a profile)."""
+    from lms.providers.operations import verified_licence
+
+    licence = verified_licence(trainee.id)
+    return bool(licence and licence.profession in DENTAL_PROFESSIONS)
 
 
 def clearance_days_for(trainee) -> int:
@@ -45,17 +49,32 @@ def current_agreement(trainee_id: int, on: date) -> CollaborationAgreement | Non
     ).scalar_one_or_none()
 
 
-def screening_problem(trainee, screening: Screening, session_date: date) -> str | None:
-    """Why this screening does not allow an intraoral session on ``session_date`` (None when it does)."""
+def screening_problem(trainee, screening: Screening, session_date: date, case_code: str | None = None) -> str | None:
+    """Why this screening does not allow an intraoral session of ``case_code`` on ``session_date`` (None when it
+    does)."""
+    from lms.screening.operations import normalize_case_code
+
     if screening.trainee_id != trainee.id:
         return "Choose one of your own screenings."
     if screening.session_date != session_date:
         return (f"The screening is for {screening.session_date.isoformat()}, but the session is on "
                 f"{session_date.isoformat()}. Every intraoral session needs its own pre-treatment screening.")
+    entry_case = normalize_case_code(case_code)
+    if not entry_case:
+        return ("Enter the case number of this session. It must be the case the screening was made for "
+                f"({screening.case_code or 'no case number'}).")
+    if normalize_case_code(screening.case_code) != entry_case:
+        return (f"The screening is for case {screening.case_code or '(none)'}, but this session is for case "
+                f"{entry_case}. A screening clears sessions of its own patient only: screen case {entry_case} "
+                "first.")
     if screening.absolute_contraindications:
-        names = ", ".join(ABSOLUTE_LABELS.get(c, c) for c in screening.absolute_contraindications)
-        return (f"The screening found an absolute contraindication ({names}). Do not treat intraorally: refer the "
-                "patient to a dentist or physician, and defer intraoral work until a new screening is clear.")
+        actions = " ".join(actions_for(screening.absolute_contraindications))
+        return (f"The screening found an absolute contraindication. Do not treat intraorally. {actions} A new "
+                "screening must be clear before intraoral work.")
+    if screening.clearance_events:
+        events = ", ".join(CLEARANCE_EVENT_LABELS.get(e, e).lower() for e in screening.clearance_events)
+        return (f"The dental clearance ended when something new happened ({events}). Ask your collaborating dental "
+                "professional for a new clearance of this patient, then record a new screening.")
     if screening.relative_contraindications and not screening.modifications.strip():
         return "The screening found a relative contraindication but no modification of the plan was noted."
     if screening.screened_by == "collaborator":
@@ -66,17 +85,22 @@ def screening_problem(trainee, screening: Screening, session_date: date) -> str 
         if screening.clearance_date is None or not 0 <= (session_date - screening.clearance_date).days <= days:
             return (f"The dental clearance must be dated within {days} days before the session. Ask your "
                     "collaborating dental professional for a new clearance.")
+        if screening.clearance_document_id is None and not screening.clearance_reference:
+            return ("The screening has no clearance document or letter reference from the dental professional. "
+                    "Record a new screening with the clearance attached.")
     elif not is_dental(trainee):
-        return ("Only dental hygienists, dentists and dental therapists screen their own patients (Route D). Record "
-                "the clearance of your collaborating dental professional instead (Route N).")
+        return ("Only dental hygienists, dentists and dental therapists with a verified licence screen their own "
+                "patients (Route D). Record the clearance of your collaborating dental professional instead "
+                "(Route N).")
     return None
 
 
-def check_screening_for_entry(trainee, screening_id: int | None, session_date: date) -> str | None:
+def check_screening_for_entry(trainee, screening_id: int | None, session_date: date,
+                              case_code: str | None = None) -> str | None:
     if not screening_id:
-        return ("A clinical intraoral session needs a pre-treatment intraoral screening for that session. Record the "
-                "screening first, then choose it here.")
+        return ("Intraoral work needs a pre-treatment intraoral screening of that patient (or lab partner) on the "
+                "day of the session. Record the screening first, then choose it here.")
     screening = db.session.get(Screening, screening_id)
     if screening is None:
         return "Choose one of your own screenings."
-    return screening_problem(trainee, screening, session_date)
+    return screening_problem(trainee, screening, session_date, case_code)

@@ -55,6 +55,13 @@ class Screening(db.Model):
     screened_by: Mapped[str] = mapped_column(sa.String(12))  # self (Route D) | collaborator (Route N)
     agreement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("collaboration_agreements.id"))
     clearance_date: Mapped[date | None]  # Route N: date of the dental clearance
+    # Route N: the collaborating dental professional's clearance for this patient, as a document or a letter
+    # reference, and what the trainee attested about the time since the clearance.
+    clearance_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence_files.id"))
+    clearance_reference: Mapped[str | None] = mapped_column(sa.String(200))
+    clearance_events: Mapped[list | None] = mapped_column(sa.JSON)  # events since the clearance that end it
+    attested_no_change: Mapped[bool] = mapped_column(default=False)
+    lab_practice: Mapped[bool] = mapped_column(default=False)  # a lab partner, not a clinical patient
     findings: Mapped[dict] = mapped_column(sa.JSON)  # extraoral, teeth, gingiva, bone, tongue, soft_tissue -> text
     absolute_contraindications: Mapped[list] = mapped_column(sa.JSON)
     relative_contraindications: Mapped[list] = mapped_column(sa.JSON)
@@ -63,3 +70,4 @@ class Screening(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agreement = relationship("CollaborationAgreement")
+    clearance_document = relationship("EvidenceFile")

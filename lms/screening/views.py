@@ -3,7 +3,9 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
+from lms.assessments.operations import acts_for, trainee_ids_for_instructor
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, store_upload
 from lms.core.views import act_and_redirect
@@ -11,7 +13,17 @@ from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
 from lms.providers.operations import add_evidence
 from lms.screening import operations
-from lms.screening.checklist import ABSOLUTE, ABSOLUTE_LABELS, RELATIVE, RELATIVE_LABELS, STRUCTURES
+from lms.screening.checklist import (
+    ABSOLUTE,
+    ABSOLUTE_LABELS,
+    CLEARANCE_EVENT_LABELS,
+    CLEARANCE_EVENTS,
+    ITEMS,
+    RELATIVE,
+    RELATIVE_LABELS,
+    STRUCTURES,
+    actions_for,
+)
 from lms.screening.gate import clearance_days_for, is_dental
 from lms.screening.models import CollaborationAgreement, Screening
 
@@ -57,8 +69,11 @@ def _page(status=200, form_values=None):
         jurisdictions=JURISDICTIONS,
         form=FlaskForm(),
         clearance_days=clearance_days_for(current_user),
-        values=form_values or {},
+        values=form_values if form_values is not None else MultiDict(),
         today=date.today(),
+        items=ITEMS,
+        clearance_events=CLEARANCE_EVENTS,
+        clearance_event_labels=CLEARANCE_EVENT_LABELS,
     ), status
 
 
@@ -73,40 +88,54 @@ def index():
 def record():
     if not FlaskForm().validate_on_submit():
         abort(400)
+    # Every error below re-renders the page with what was sent, ticks included: a contraindication that was ticked
+    # must never be lost, because the outcome is derived from the ticks alone.
     session_date = _parse_date("session_date")
     if session_date is None:
         flash("Enter the session date.", "error")
         return _page(400, request.form)
-    data = operations.ScreeningInput(
-        session_date=session_date,
-        screened_by=request.form.get("screened_by", ""),
-        findings={k: request.form.get(f"finding-{k}", "")[:2000] for k, _ in STRUCTURES},
-        absolute=request.form.getlist("absolute"),
-        relative=request.form.getlist("relative"),
-        modifications=request.form.get("modifications", "")[:2000],
-        clearance_date=_parse_date("clearance_date"),
-        case_code=request.form.get("case_code", "")[:20],
-    )
+    screened_by = request.form.get("screened_by", "")
+    upload = request.files.get("clearance_document")
+    document = None
     try:
+        if screened_by == "collaborator" and upload is not None and upload.filename:
+            stored = store_upload(upload.stream, upload.filename, current_app.config["INSTANCE_PATH"],
+                                  current_app.config["UPLOAD_MAX_BYTES"])
+            document = add_evidence(current_user, "clearance", stored)
+        data = operations.ScreeningInput(
+            session_date=session_date,
+            screened_by=screened_by,
+            findings={k: request.form.get(f"finding-{k}", "")[:2000] for k, _ in STRUCTURES},
+            absolute=request.form.getlist("absolute"),
+            relative=request.form.getlist("relative"),
+            modifications=request.form.get("modifications", "")[:2000],
+            clearance_date=_parse_date("clearance_date"),
+            case_code=request.form.get("case_code", "")[:40],
+            clearance_document=document,
+            clearance_reference=request.form.get("clearance_reference", "")[:200],
+            clearance_events=request.form.getlist("clearance_event"),
+            attested_no_change=request.form.get("attest_no_change") == "yes",
+            lab_practice=request.form.get("lab_practice") == "yes",
+        )
         screening = operations.record_screening(current_user, data)
-    except operations.ScreeningError as exc:
+    except (UploadError, operations.ScreeningError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _page(422, request.form)
     db.session.commit()
     if screening.outcome == "blocked":
-        flash(
-            "Screening recorded. It found an absolute contraindication: do not treat intraorally. Refer the patient "
-            "to a dentist or physician and defer intraoral work until a new screening is clear.",
-            "error",
-        )
+        actions = actions_for(screening.absolute_contraindications)
+        if screening.clearance_events:
+            actions.append("The dental clearance has ended: ask your collaborating dental professional for a new "
+                           "clearance of this patient.")
+        flash(f"Screening recorded for case {screening.case_code}. Do not treat intraorally. " + " ".join(actions),
+              "error")
     elif screening.outcome == "modify":
-        flash("Screening recorded with a modified plan. You can now log the intraoral session against it.", "success")
+        flash(f"Screening recorded for case {screening.case_code} with a modified plan. You can now log that case's "
+              "intraoral session of the same day against it.", "success")
     else:
-        flash(
-            "Screening recorded: no contraindication found. You can now log the intraoral session against it.",
-            "success",
-        )
+        flash(f"Screening recorded for case {screening.case_code}: no contraindication found. You can now log that "
+              "case's intraoral session of the same day against it.", "success")
     return redirect(url_for("screening.index"))
 
 
@@ -164,15 +193,12 @@ def submit_agreement():
 @bp.get("/agreements/review")
 @role_required("instructor", "admin")
 def agreement_queue():
-    agreements = (
-        db.session.execute(
-            db.select(CollaborationAgreement)
+    stmt = (db.select(CollaborationAgreement)
             .where(CollaborationAgreement.status.in_(("pending", "verified")))
-            .order_by(CollaborationAgreement.status, CollaborationAgreement.created_at)
-        )
-        .scalars()
-        .all()
-    )
+            .order_by(CollaborationAgreement.status, CollaborationAgreement.created_at))
+    if not current_user.has_role("admin"):
+        stmt = stmt.where(CollaborationAgreement.trainee_id.in_(trainee_ids_for_instructor(current_user.id)))
+    agreements = db.session.execute(stmt).scalars().all()
     return render_template(
         "screening/agreement_queue.html", agreements=agreements, form=FlaskForm(), jurisdictions=JURISDICTIONS
     )
@@ -182,6 +208,9 @@ def agreement_queue():
 @role_required("instructor", "admin")
 def decide_agreement(agreement_id: int):
     agreement = db.get_or_404(CollaborationAgreement, agreement_id)
+    # Nobody acts for themselves: the operation says so in words; anyone else must act for the trainee.
+    if agreement.trainee_id != current_user.id and not acts_for(current_user, agreement.trainee_id):
+        abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
     return act_and_redirect(

@@ -33,3 +33,24 @@ def all_versions(program_id: str | None = None) -> list[StandardVersion]:
     if program_id:
         q = q.where(StandardVersion.program_id == program_id)
     return list(db.session.execute(q).scalars())
+
+
+HOUR_CATEGORY_ORDER = ("lab_in_person", "clinical_extraoral", "clinical_intraoral")
+
+
+def hour_targets(standard_data: dict) -> dict[str, float]:
+    """Hours needed per category under a standard: the largest single-category ``approved_hours`` requirement."""
+    targets: dict[str, float] = {}
+    for req in standard_data.get("requirements") or ():
+        params = req.get("params") or {}
+        cats = ([params["category"]] if params.get("category") else []) + list(params.get("categories") or ())
+        if req.get("type") == "approved_hours" and len(cats) == 1:
+            targets[cats[0]] = max(targets.get(cats[0], 0.0), float(params.get("min_hours") or 0))
+    return {c: targets[c] for c in sorted(targets, key=lambda c: (HOUR_CATEGORY_ORDER + (c,)).index(c))}
+
+
+def hour_targets_for_user(user_id: int, program) -> dict[str, float]:
+    """The targets of the standard the trainee's enrollment is pinned to (the program's file only as a fallback)."""
+    version = standard_for_user(user_id, program.id)
+    targets = hour_targets(version.data) if version is not None else {}
+    return targets or program.hour_targets

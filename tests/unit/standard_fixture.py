@@ -313,10 +313,12 @@ def agreement(
     valid_from: date = TODAY - timedelta(days=100),
     valid_until: date = TODAY + timedelta(days=265),
     dentist_profession: str = "dentist",
+    dentist_name: str | None = None,
 ) -> AgreementFact:
-    """A collaboration agreement (verified and current by default)."""
+    """A collaboration agreement (verified and current by default), with "Dr. N<id>" unless named."""
     return AgreementFact(
-        id=id, status=status, valid_from=valid_from, valid_until=valid_until, dentist_profession=dentist_profession
+        id=id, status=status, valid_from=valid_from, valid_until=valid_until, dentist_profession=dentist_profession,
+        dentist_name=dentist_name if dentist_name is not None else f"Dr. N{id}"
     )
 
 

@@ -65,7 +65,7 @@ def test_dental_hygienist_qualifies_for_both_endorsements():
     assert all(r.met for r in d.requirements)
     assert d.next_steps == []
     assert d.summary == "Eligible for certification with the extraoral and intraoral endorsements."
-    assert req(d, "P3").progress == "Route D: met through your dental hygienist licence"
+    assert req(d, "P3").progress == "Route D: met through your verified dental hygienist licence"
     assert req(d, "J-WA-MT").progress == "not applicable"
     assert len(d.notices) == 1 and d.notices[0].startswith("British Columbia, dental hygienist: ")
 
@@ -92,7 +92,7 @@ def test_massage_therapist_with_a_verified_agreement_gets_both():
     facts = replace(massage_therapist_persona(), agreements=(agreement(3),))
     d = decide(facts)
     assert d.endorsements == ["extraoral", "intraoral"]
-    assert req(d, "P3").progress.startswith("Route N: verified collaboration agreement #3")
+    assert req(d, "P3").progress.startswith("Route N: verified collaboration agreement with Dr. N3")
 
 
 def test_massage_therapist_with_expired_or_revoked_agreements_is_told_which():
@@ -101,8 +101,9 @@ def test_massage_therapist_with_expired_or_revoked_agreements_is_told_which():
     d = decide(facts)
     assert d.endorsements == ["extraoral"]
     reason = req(d, "P3").reason
-    assert f"agreement #3 expired on {(TODAY - timedelta(days=1)).isoformat()}" in reason
-    assert "agreement #5 was revoked" in reason
+    assert f"the agreement with Dr. N3 ({expired.valid_from.isoformat()} to {expired.valid_until.isoformat()}) " \
+           f"expired on {(TODAY - timedelta(days=1)).isoformat()}" in reason
+    assert "the agreement with Dr. N5 (" in reason and ") was revoked" in reason
 
 
 def test_enforced_washington_rule_needs_an_attestation():
@@ -129,7 +130,7 @@ def test_part_way_trainee_sees_progress_and_next_steps():
     )
     assert "critical failure on" in req(d, "C4").reason
     assert req(d, "MODULES").progress == "Modules: 6 of 10 completed"
-    assert "agreement #7 is waiting for verification" in req(d, "P3").reason
+    assert "the agreement with Dr. N7" in req(d, "P3").reason
     assert d.summary.startswith("Not yet eligible: 8 of 12 certificate requirements still open (P5, MODULES, H-LAB")
     # Certificate steps come first, then each endorsement's, labelled.
     assert d.next_steps[0] == "Read and acknowledge the infection-control and glove protocol"

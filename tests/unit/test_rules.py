@@ -43,6 +43,7 @@ EXPECTED_TYPES = {
     "profession",
     "license_current",
     "omt_credential",
+    "omt_recency",
     "cpr_current",
     "infection_control_ack",
     "modules_completed",
@@ -521,26 +522,31 @@ def test_competency_rule_uses_the_requirement_title_when_given():
 # --------------------------------------------------------------------------- screening route (P3)
 
 P3 = {"id": "P3", "type": "screening_route", "scope": "intraoral", "params": {}}
+N5_FROM, N5_UNTIL = (TODAY - timedelta(days=100)).isoformat(), (TODAY + timedelta(days=265)).isoformat()
+REVOKED_N5 = f"with Dr. N5 ({N5_FROM} to {N5_UNTIL}) was revoked"
 PAST, FUTURE = TODAY - timedelta(days=400), TODAY + timedelta(days=30)
 
 
 @pytest.mark.parametrize(
     ("profession", "agreements", "met", "progress", "reason"),
     [
-        ("dental_hygienist", (), True, "Route D: met through your dental hygienist licence", ""),
+        ("dental_hygienist", (), True, "Route D: met through your verified dental hygienist licence",
+         ""),
         ("dentist", (agreement(1, "revoked"),), True, "Route D", ""),
         ("dental_therapist", (), True, "Route D", ""),
-        ("massage_therapist", (agreement(3),), True, "Route N: verified collaboration agreement #3 with a dentist", ""),
+        ("massage_therapist", (agreement(3),), True,
+         "Route N: verified collaboration agreement with Dr. N3 (dentist)", ""),
         ("massage_therapist", (agreement(3, valid_until=TODAY),), True, "Route N", ""),  # last valid day
         ("massage_therapist", (agreement(3, valid_from=TODAY),), True, "Route N", ""),
-        ("nurse", (agreement(3, dentist_profession="dental_hygienist"),), True, "with a dental hygienist", ""),
+        ("nurse", (agreement(3, dentist_profession="dental_hygienist"),), True, "with Dr. N3 (dental hygienist)", ""),
         ("massage_therapist", (), False, "no collaboration agreement on file", "no collaboration agreement"),
         (None, (), False, "no collaboration agreement", "Your profession (not recorded)"),
-        ("massage_therapist", (agreement(4, valid_until=TODAY - DAY),), False, "no current", "#4 expired on"),
-        ("massage_therapist", (agreement(5, "revoked"),), False, "no current", "#5 was revoked"),
-        ("massage_therapist", (agreement(6, "rejected"),), False, "no current", "#6 was rejected"),
-        ("massage_therapist", (agreement(7, "pending"),), False, "no current", "#7 is waiting for verification"),
-        ("massage_therapist", (agreement(8, valid_from=FUTURE),), False, "no current", "#8 only takes effect"),
+        ("massage_therapist", (agreement(4, valid_until=TODAY - DAY),), False, "no current",
+         "the agreement with Dr. N4 ("),
+        ("massage_therapist", (agreement(5, "revoked"),), False, "no current", REVOKED_N5),
+        ("massage_therapist", (agreement(6, "rejected"),), False, "no current", "was rejected at review"),
+        ("massage_therapist", (agreement(7, "pending"),), False, "no current", "is waiting for verification"),
+        ("massage_therapist", (agreement(8, valid_from=FUTURE),), False, "no current", "only takes effect on"),
         ("massage_therapist", (agreement(9, dentist_profession="physician"),), False, "", "with a physician, not a"),
         (
             "occupational_therapist",
@@ -549,7 +555,7 @@ PAST, FUTURE = TODAY - timedelta(days=400), TODAY + timedelta(days=30)
             "",
             "with an occupational therapist",
         ),
-        ("massage_therapist", (agreement(2, "revoked"), agreement(3)), True, "agreement #3", ""),
+        ("massage_therapist", (agreement(2, "revoked"), agreement(3)), True, "with Dr. N3", ""),
     ],
 )
 def test_screening_route(profession, agreements, met, progress, reason):
@@ -563,16 +569,19 @@ def test_screening_route_next_steps():
     )
     assert "Route D" in none.next_step
     pending = run(P3, make_facts(agreements=(agreement(7, "pending"),)))
-    assert "wait for an admin to verify agreement #7" in pending.next_step
+    assert "wait for an admin to verify the agreement with Dr. N7 (" in pending.next_step
 
 
-def test_screening_route_lists_every_agreement_in_id_order_whatever_the_input_order():
+def test_screening_route_lists_every_agreement_in_date_order_whatever_the_input_order():
     expired = agreement(4, valid_from=PAST, valid_until=TODAY - DAY)
     revoked = agreement(2, "revoked")
     a = run(P3, make_facts(agreements=(expired, revoked)))
     b = run(P3, make_facts(agreements=(revoked, expired)))
     assert a == b
-    assert "agreement #2 was revoked; agreement #4 expired on" in a.reason
+    assert "the agreement with Dr. N4 (" in a.reason and "the agreement with Dr. N2 (" in a.reason
+    # Records are named by what a person sees (whom, and when), never by a database id.
+    assert "#" not in a.reason
+    assert a.reason.index("Dr. N4") < a.reason.index("Dr. N2")  # the older agreement first
 
 
 # --------------------------------------------------------------------------- jurisdiction rules

@@ -63,10 +63,10 @@ def test_schema_is_a_valid_draft_2020_12_schema():
 
 def test_shipped_standard_identity(standard):
     assert standard["id"] == "omr-c"
-    assert standard["version"] == "0.1.0"
+    assert standard["version"] == "0.2.0"
     assert standard["program"] == "omr"
     # YAML dates come back as ISO strings, so the dict is plain JSON.
-    assert standard["last_verified"] == "2026-11-26"
+    assert standard["last_verified"] == "2026-11-30"
     assert isinstance(standard["effective_from"], str)
     assert "not legal advice" in standard["notice"].lower()
     source_ids = {s["id"] for s in standard["sources"]}
@@ -91,6 +91,7 @@ def test_shipped_requirements_and_scopes(standard):
         "profession",
         "license_current",
         "omt_credential",
+        "omt_recency",
         "cpr_current",
         "infection_control_ack",
         "modules_completed",
@@ -167,7 +168,7 @@ BROKEN = {
         ["YAML syntax error", "indentation"],
     ),
     "missing version": (
-        'version: "0.1.0"\n',
+        'version: "0.2.0"\n',
         "",
         "id: omr-c",  # a missing key is reported where its mapping (here the whole file) begins
         ["missing required key 'version'"],
@@ -203,8 +204,8 @@ BROKEN = {
         ["competencies[C6]", "unknown key 'min_asessors'", "did you mean 'min_assessors'"],
     ),
     "typo top-level key": (
-        "last_verified: 2026-11-26",
-        "last_verifed: 2026-11-26",
+        "last_verified: 2026-11-30",
+        "last_verifed: 2026-11-30",
         "last_verifed",
         ["unknown key 'last_verifed'", "did you mean 'last_verified'"],
     ),
@@ -214,7 +215,7 @@ BROKEN = {
         "effective_from",
         ["effective_from", "'2026-13-01' is not a valid date"],
     ),
-    "version not a string": ('version: "0.1.0"', "version: 0.1", "version: 0.1", ["version", "expected a string"]),
+    "version not a string": ('version: "0.2.0"', "version: 0.1", "version: 0.1", ["version", "expected a string"]),
     "invalid scope": ("scope: extraoral", "scope: extra", "scope: extra", ["'extra' is not one of"]),
     "competency param missing": (
         "params: {competency: C9}",
@@ -369,7 +370,7 @@ def test_check_standard_file_reports_the_file_path(tmp_path):
     assert data is None
     assert str(errors[0]) == (
         f"{broken}:{line_of(SHIPPED, 'type: omt_credential')}: requirements[P2].type: unknown rule type 'nope' "
-        "(registered: profession, license_current, omt_credential, cpr_current, infection_control_ack, "
+        "(registered: profession, license_current, omt_credential, omt_recency, cpr_current, infection_control_ack, "
         "modules_completed, approved_hours, clinical_sessions, competency, screening_route, jurisdiction_rule)"
     )
     missing = tmp_path / "absent.yaml"
@@ -389,8 +390,8 @@ def test_load_standard_raises_with_all_errors(tmp_path):
 
 def test_summarize(standard):
     text = summarize(standard)
-    assert "omr-c 0.1.0" in text
-    assert "requirements: 24 (certificate 17, extraoral 2, intraoral 5)" in text
+    assert "omr-c 0.2.0" in text
+    assert "requirements: 25 (certificate 18, extraoral 2, intraoral 5)" in text
     assert "competencies: 10" in text
     assert "intraoral (requires extraoral)" in text
     assert "validity: 24 months" in text
@@ -413,10 +414,10 @@ def test_digest_tracks_content_not_layout(standard):
 def test_command_line(tmp_path, capsys):
     assert main([str(STANDARD_PATH)]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "omr-c 0.1.0" in out
+    assert "OK" in out and "omr-c 0.2.0" in out
 
     broken = tmp_path / "standard.yaml"
-    broken.write_text(edited('version: "0.1.0"\n', ""), encoding="utf-8")
+    broken.write_text(edited('version: "0.2.0"\n', ""), encoding="utf-8")
     assert main([str(broken)]) == 1
     assert (
         f"{broken}:{line_of(SHIPPED, 'id: omr-c')}: top level: missing required key 'version'"

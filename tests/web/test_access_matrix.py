@@ -21,6 +21,8 @@ ACCESS = {
     "main.dashboard": ANY, "auth.account": ANY, "auth.logout": ANY,
     "providers.profile": {T}, "providers.submit_credential": {T}, "providers.evidence": {T, I, A},
     "providers.credential_queue": {I, A}, "providers.decide_credential": {I, A},
+    "providers.licence_queue": {A}, "providers.decide_licence": {A}, "providers.record_standing": {A},
+    "providers.name_instructor": {T}, "providers.end_instructor": {T}, "admin.clear_revocation": {A},
     "training.program": {T}, "training.enroll": {T}, "training.module": {T}, "training.knowledge_check": {T},
     "hours.index": {T}, "hours.submit": {T}, "hours.queue": {I, A}, "hours.decide": {I, A},
     "screening.index": {T}, "screening.record": {T}, "screening.submit_agreement": {T},
@@ -93,7 +95,8 @@ def test_mutating_routes_refuse_get(app):
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
-        "decide_request"}}
+        "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
+        "clear_revocation"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
@@ -102,7 +105,10 @@ def test_mutating_routes_refuse_get(app):
 # Routes that act on one trainee's records, with the roles for which access depends on ownership: the owning trainee
 # and the trainee's own instructor get in; another trainee and another instructor are turned away (403 or 404).
 OWNED = {
-    "providers.evidence": {T},
+    "providers.evidence": {T, I},
+    "providers.decide_credential": {I},
+    "screening.decide_agreement": {I},
+    "renewal.decide_ce": {I},
     "hours.decide": {I},
     "assessments.trainee": {I},
     "assessments.record": {I},
@@ -121,12 +127,16 @@ def test_another_trainee_and_another_instructor_are_turned_away(app):
 
     from lms.assessments.operations import ObservationInput, record_observation
     from lms.demo import log_session
-    from lms.providers.models import EvidenceFile
+    from decimal import Decimal
+
+    from lms.providers.models import EvidenceFile, OmtCredential
+    from lms.renewal.operations import record_ce
+    from lms.screening.operations import AgreementInput, submit_agreement
     from lms.standards.operations import load_standard
     from lms.standards.queries import current_version
     from lms.training.content import load_all
     from lms.training.models import Program
-    from tests.factories import create_trainee, enrollment_of
+    from tests.factories import create_evidence, create_trainee, enrollment_of
 
     with app.test_request_context():
         load_all(app.config["COURSES_DIR"])
@@ -142,9 +152,18 @@ def test_another_trainee_and_another_instructor_are_turned_away(app):
         assessment = record_observation(owner, enr, current_version("omr"), ObservationInput(
             competency_id="C3", observed_on=date.today(), criteria_met=set(), critical_failure=False, level=2),
             actor=mine)
-        evidence_id = db.session.execute(db.select(EvidenceFile.id).filter_by(owner_id=owner.id)).scalar_one()
+        evidence_id = db.session.execute(
+            db.select(EvidenceFile.id).filter_by(owner_id=owner.id, kind="omt_credential")).scalar_one()
+        cred = db.session.execute(db.select(OmtCredential).filter_by(user_id=owner.id)).scalar_one()
+        agreement = submit_agreement(owner, AgreementInput(
+            dentist_name="Dr. Riley Park", dentist_profession="dentist", dentist_license="DDS-1",
+            dentist_jurisdiction="US-OR", valid_from=date.today(), valid_until=date.today() + timedelta(days=30)),
+            create_evidence(owner, "agreement"))
+        credit = record_ce(owner, title="Ethics", provider="CE Co", topic="ethics", hours=Decimal(2),
+                           completed_on=date.today(), evidence=create_evidence(owner, "ce"))
         db.session.commit()
-        ids = {"file_id": evidence_id, "entry_id": entry.id, "trainee_id": owner.id, "assessment_id": assessment.id}
+        ids = {"file_id": evidence_id, "entry_id": entry.id, "trainee_id": owner.id, "assessment_id": assessment.id,
+               "cred_id": cred.id, "agreement_id": agreement.id, "credit_id": credit.id}
         urls = {}
         for rule in app.url_map.iter_rules():
             if rule.endpoint in OWNED:
@@ -155,7 +174,8 @@ def test_another_trainee_and_another_instructor_are_turned_away(app):
         client = app.test_client()
         assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
         url, method = urls[endpoint]
-        data = {"competency_id": "C3", "level": "4", "observed_on": date.today().isoformat(), "decision": "approved"}
+        data = {"competency_id": "C3", "level": "4", "observed_on": date.today().isoformat(), "decision": "approved",
+                "reason": "checked"}
         resp = client.open(url, method=method, data=data if method == "POST" else None)
         resp.close()
         return resp.status_code

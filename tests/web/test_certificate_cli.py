@@ -13,6 +13,13 @@ from tests.factories import create_trainee
 from tests.web.test_certificates import SERIAL_RE, add_months, admin_user, client_for, qualified_trainee, refresh
 
 
+def first_admin_id() -> int:
+    from lms.auth.models import User
+
+    return db.session.execute(sa.select(User.id).where(User.role == "admin", User.is_enabled.is_(True))
+                              .order_by(User.id).limit(1)).scalar_one()
+
+
 def cli(app, *args):
     """Run a command as the shell would: its own app context and session, and its own context variables (the
     commands set the SQLite write intent, which must not leak into the test's own transactions)."""
@@ -39,7 +46,7 @@ def test_issue_prints_the_serial(ctx, program):
     assert SERIAL_RE.match(serial)
     cert = db.session.execute(sa.select(Certificate)).scalar_one()
     assert cert.serial == serial
-    assert cert.issued_by_id == admin_user().id  # commands act as the first enabled admin
+    assert cert.issued_by_id == first_admin_id()  # commands act as the first enabled admin
 
     # Issuing again prints the same current certificate instead of creating another.
     again = cli(ctx, "certificates", "issue", "harper@example.test")
@@ -66,7 +73,11 @@ def test_issue_refuses_an_ineligible_trainee_with_reasons(ctx, program):
 
 
 def test_issue_for_an_unknown_email_or_without_an_admin_fails(ctx, program):
+    from lms.auth.models import User
+
     qualified_trainee(email="harper@example.test")
+    for admin in db.session.execute(sa.select(User).filter_by(role="admin")).scalars():
+        admin.is_enabled = False  # the licence checker of the fixtures; commands need an enabled admin
     db.session.commit()
     no_admin = cli(ctx, "certificates", "issue", "harper@example.test")
     assert no_admin.exit_code == 1 and "create an admin account first" in no_admin.stderr
@@ -95,7 +106,7 @@ def test_revoke_then_every_path_says_revoked(ctx, program):
     assert cert.revocation.reason == "Licence lapsed" and not cert.is_current
     audit = db.session.execute(sa.select(AuditEvent).filter_by(action="certificate.revoke")).scalars().all()
     assert [(a.object_id, a.details["reason"], a.actor_id) for a in audit] == [
-        (serial, "Licence lapsed", admin_user().id)]
+        (serial, "Licence lapsed", first_admin_id())]
 
     client = client_for(ctx)
     assert client.get(f"/api/v1/certificates/{serial}").json["status"] == "revoked"
@@ -106,11 +117,27 @@ def test_revoke_then_every_path_says_revoked(ctx, program):
     unknown = cli(ctx, "certificates", "revoke", "OFM-00000-00000-00000", "--reason", "x")
     assert unknown.exit_code == 1 and "no certificate" in unknown.stderr
 
-    # A new certificate can now be issued; the old one stays revoked.
-    new_serial = cli(ctx, "certificates", "issue", "harper@example.test").stdout.strip()
-    assert SERIAL_RE.match(new_serial) and new_serial != serial
-    assert client.get(f"/api/v1/certificates/{serial}").json["status"] == "revoked"
-    assert client.get(f"/api/v1/certificates/{new_serial}").json["status"] == "active"
+    # Revocation is sticky: a plain issue refuses and says how to reissue; nothing is written.
+    plain = cli(ctx, "certificates", "issue", "harper@example.test")
+    assert plain.exit_code == 1 and plain.stdout == ""
+    assert f"{serial} was revoked on" in plain.stderr and "--reissue-revoked --reason" in plain.stderr
+    no_reason = cli(ctx, "certificates", "issue", "harper@example.test", "--reissue-revoked")
+    assert no_reason.exit_code == 1 and "needs --reason" in no_reason.stderr
+    db.session.expire_all()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Certificate)).scalar_one() == 1
+
+    # An explicit reissue with a reason links the two records both ways; the old one stays revoked.
+    reissue = cli(ctx, "certificates", "issue", "harper@example.test", "--reissue-revoked", "--reason",
+                  "Licence renewed and checked")
+    new_serial = reissue.stdout.strip()
+    assert SERIAL_RE.match(new_serial) and new_serial != serial, reissue.output
+    old_record = client.get(f"/api/v1/certificates/{serial}").json
+    new_record = client.get(f"/api/v1/certificates/{new_serial}").json
+    assert old_record["status"] == "revoked" and old_record["replaced_by"] == new_serial
+    assert new_record["status"] == "active" and new_record["replaces"] == serial and new_record["replaced_by"] is None
+    event = db.session.execute(sa.select(AuditEvent).filter_by(action="certificate.issue")
+                               .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert event.details["replaces"] == serial and event.details["reissue_reason"] == "Licence renewed and checked"
 
 
 def test_list_json(ctx, program):

@@ -305,7 +305,7 @@ def test_record_stores_what_was_printed_and_what_it_rests_on(ctx, program):
     assert cert.jurisdiction == "CA-BC"
     assert cert.endorsements == ["extraoral", "intraoral"]
     assert cert.standard_version_id == standard.id
-    assert (cert.standard_version.standard_key, cert.standard_version.version) == ("omr-c", "0.1.0")
+    assert (cert.standard_version.standard_key, cert.standard_version.version) == ("omr-c", "0.2.0")
     assert cert.issued_on == date.today()
     assert cert.expires_on == add_months(cert.issued_on, int(standard.data["validity"]["months"]))
     assert cert.expires_on == add_months(date.today(), 24)
@@ -420,7 +420,7 @@ def test_pdf_text_shows_the_certified_facts(ctx, program, tmp_path):
     assert cert.serial in flat
     assert cert.license_number in flat
     assert re.search(r"extraoral", flat, re.I) and re.search(r"intraoral", flat, re.I)
-    assert "omr-c version 0.1.0" in flat
+    assert "omr-c version 0.2.0" in flat
     assert f"/verify/{cert.serial}" in flat
 
 
@@ -480,8 +480,14 @@ def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, program):
     refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 0
 
+    no_category = admin_client.post(f"/admin/certificates/{serial}/revoke",
+                                    data={"reason": "Licence suspended by the board"}, follow_redirects=True)
+    assert "Choose why the certificate is revoked" in no_category.get_data(as_text=True)
+    refresh()
+    assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 0
     resp = admin_client.post(f"/admin/certificates/{serial}/revoke",
-                             data={"reason": "Licence suspended by the board"}, follow_redirects=True)
+                             data={"reason": "Licence suspended by the board", "category": "requirements_not_met"},
+                             follow_redirects=True)
     assert f"Certificate {serial} revoked." in resp.get_data(as_text=True)
 
     refresh()
@@ -497,7 +503,8 @@ def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, program):
     assert "Revoked" in page and date.today().isoformat() in page and "Licence suspended by the board" in page
     api = client.get(f"/api/v1/certificates/{serial}").json
     assert api["status"] == "revoked"
-    assert api["revocation"] == {"date": date.today().isoformat(), "reason": "Licence suspended by the board"}
+    assert api["revocation"] == {"date": date.today().isoformat(), "reason": "Licence suspended by the board",
+                                 "category": "requirements_not_met"}
     bulk = client.post("/api/v1/verify/bulk", json={"serials": [serial]}).json
     assert bulk["results"][0]["status"] == "revoked"
     check = client.post("/api/v1/verify", data={"file": (io.BytesIO(pdf), "c.pdf")}).json
@@ -520,9 +527,9 @@ def test_revoking_twice_is_refused_in_the_domain(ctx, program):
         revoke(cert, actor=admin_user(), reason="Again")
 
 
-def test_after_revocation_a_new_certificate_can_be_issued(ctx, program):
+def test_after_revocation_a_new_certificate_is_only_an_explicit_reissue(ctx, program):
     client = client_for(ctx)
-    from lms.certificates.issuing import revoke
+    from lms.certificates.issuing import ReissueRefused, issue_certificate, revoke
     from lms.certificates.models import Certificate
 
     trainee = qualified_trainee()
@@ -530,8 +537,12 @@ def test_after_revocation_a_new_certificate_can_be_issued(ctx, program):
     revoke(old, actor=admin_user(), reason="Name printed wrongly")
     db.session.commit()
 
-    new = issue(trainee)
-    assert new.serial != old.serial and new.id != old.id
+    with pytest.raises(ReissueRefused, match="explicit reissue, with a reason"):
+        issue_certificate(trainee, actor=admin_user())
+    db.session.rollback()
+    new = issue_certificate(trainee, actor=admin_user(), reissue_reason="Name corrected").certificate
+    db.session.commit()
+    assert new.serial != old.serial and new.id != old.id and new.replaces_id == old.id
     assert new.is_current and new.revocation is None
     refresh()
     certs = db.session.execute(sa.select(Certificate).filter_by(trainee_id=trainee.id).order_by(Certificate.id)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lms.auth.models import User
 from lms.extensions import db
 
-TRAINEE_KEYS = {"email", "name", "profession"}
+TRAINEE_KEYS = {"email", "name", "profession", "licence"}
 REQUIREMENT_KEYS = {"id", "title", "met", "progress", "reason"}
 TOP_KEYS = {"trainee", "program", "standard", "eligible", "endorsements", "requirements", "notices"}
 
@@ -46,7 +46,7 @@ def _check_shape(payload):
     assert set(payload) >= TOP_KEYS
     assert set(payload["trainee"]) == TRAINEE_KEYS
     assert payload["program"] == "omr"
-    assert payload["standard"] == {"id": "omr-c", "version": "0.1.0"}
+    assert payload["standard"] == {"id": "omr-c", "version": "0.2.0"}
     assert isinstance(payload["eligible"], bool)
     assert isinstance(payload["endorsements"], list) and isinstance(payload["notices"], list)
     assert payload["requirements"], "every requirement of the standard is reported"
@@ -63,8 +63,10 @@ def _check_shape(payload):
 def test_json_for_the_certified_hygienist(runner, demo):
     payload = _json(runner, "hygienist@orocert.test")
     _check_shape(payload)
+    licence = payload["trainee"].pop("licence")
     assert payload["trainee"] == {"email": "hygienist@orocert.test", "name": "Harper Quinn Hygienist",
                                   "profession": "dental_hygienist"}
+    assert licence["status"] == "verified" and licence["profession"] == "dental_hygienist"
     assert payload["eligible"] is True
     assert payload["endorsements"] == ["extraoral", "intraoral"]
     assert all(r["met"] for r in payload["requirements"])
@@ -83,7 +85,8 @@ def test_json_for_the_massage_therapist_without_a_current_agreement(runner, demo
     assert payload["endorsements"] == ["extraoral"]
     p3 = _req(payload, "P3")
     assert p3["met"] is False
-    assert re.search(r"agreement #\d+ expired on \d{4}-\d{2}-\d{2}", p3["reason"]), p3["reason"]
+    assert re.search(r"the agreement with Dr\. Riley Park \(\d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}\) expired on "
+                     r"\d{4}-\d{2}-\d{2}", p3["reason"]), p3["reason"]
     assert [r["id"] for r in payload["requirements"] if not r["met"]] == ["P3"]
     assert any(n.startswith("Oregon, massage therapist:") and "not legal advice" in n for n in payload["notices"])
 
@@ -117,7 +120,8 @@ def test_text_output_and_errors(runner, demo):
     out = _eligibility(runner, "massage@orocert.test").stdout
     assert "Morgan Lee Massage <massage@orocert.test>" in out
     assert "eligible: yes; endorsements: extraoral" in out
-    assert re.search(r"✘ \[intraoral\] Intraoral screening route .*agreement #\d+ expired on", out)
+    assert re.search(r"✘ \[intraoral\] Intraoral screening route .*the agreement with Dr\. Riley Park .* expired on",
+                     out)
     assert "notice: Oregon, massage therapist:" in out
 
     missing = runner.invoke(args=["eligibility", "nobody@orocert.test", "--json"])
@@ -172,5 +176,5 @@ def test_trainee_instructor_and_admin_see_the_same_requirement_progress(app, run
 
 def test_unmet_reason_is_shown_in_the_browser(app, demo):
     page = html.unescape(_client(app, "massage@orocert.test").get("/dashboard").get_data(as_text=True))
-    assert re.search(r"none on file counts: agreement #\d+ expired on", page)
+    assert re.search(r"none on file counts: the agreement with Dr\. Riley Park \(.*\) expired on", page)
     assert "Eligible for certification with the extraoral endorsement." in page

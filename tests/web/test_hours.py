@@ -230,7 +230,8 @@ def test_clinical_intraoral_without_a_screening_is_refused(people):
 
     assert resp.status_code == 422
     text = _text(resp)
-    assert "A clinical intraoral session needs a pre-treatment intraoral screening for that session." in text
+    assert "Intraoral work needs a pre-treatment intraoral screening of that patient (or lab partner) on the day of " \
+        "the session." in text
     assert _count(HourEntry) == 0
     with pytest.raises(ledger.LedgerError, match="screening"):
         ledger.submit_entry(people.trainee, enrollment_of(people.trainee),
@@ -251,8 +252,13 @@ def test_clinical_intraoral_with_a_screening_for_that_session_is_accepted(ctx, p
     refused = _post(client, "/hours/", _form(sup, category="clinical_intraoral", minutes=45,
                                              entry_date=day.isoformat(), screening_id=wrong_day.id))
     assert refused.status_code == 422 and "needs its own pre-treatment screening" in _text(refused)
+    # A screening clears its own case only: case C02's screening never clears a session of case C03.
+    other_case = _post(client, "/hours/", _form(sup, category="clinical_intraoral", minutes=45,
+                                                entry_date=day.isoformat(), screening_id=screening.id, case_code="C03"))
+    assert other_case.status_code == 422
+    assert "The screening is for case C02, but this session is for case C03" in _text(other_case)
     ok = _post(client, "/hours/", _form(sup, category="clinical_intraoral", minutes=45, entry_date=day.isoformat(),
-                                        screening_id=screening.id))
+                                        screening_id=screening.id, case_code="c02"))
 
     assert ok.status_code == 302
     entry = db.session.execute(sa.select(HourEntry)).scalar_one()
@@ -423,12 +429,12 @@ def test_only_approved_hours_count(people):
     client = _signed_in(people.app, "trainee@example.test")
     dashboard = _text(_get(client, "/dashboard"))
     assert _progress_text(dashboard, "Lab, in person") == "1.5 of 16 h"
-    assert _progress_text(dashboard, "Clinical, extraoral") == "0 of 10 h"
+    assert _progress_text(dashboard, "Clinical, extraoral") == "0 of 8 h"  # the standard's H-EXTRA target
     assert _progress_text(dashboard, "Clinical, intraoral") == "0 of 10 h"
     assert "Which lab room?" in dashboard  # needs_info is waiting on the trainee, with the reason
     hours_page = _text(_get(client, "/hours/"))
     assert _progress_text(hours_page, "Lab, in person") == "1.5 of 16 h"
-    assert _progress_text(hours_page, "Clinical, extraoral") == "0 of 10 h"
+    assert _progress_text(hours_page, "Clinical, extraoral") == "0 of 8 h"
 
 
 # --- corrections ---------------------------------------------------------------------------------------------------

@@ -22,7 +22,15 @@ from lms.core.database import set_write_intent
 from lms.extensions import db
 from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile
 from lms.providers.professions import PROFESSIONS
-from tests.factories import PASSWORD, PDF_BYTES, create_credential, create_evidence, create_profile, create_user
+from tests.factories import (
+    PASSWORD,
+    PDF_BYTES,
+    create_credential,
+    create_evidence,
+    create_profile,
+    create_user,
+    name_instructor,
+)
 
 MB = 1024 * 1024
 
@@ -346,7 +354,8 @@ def test_credential_fields_are_validated_before_storing(app, trainee_client):
 def evidence_setup(ctx, app):
     owner = create_user("trainee", email="owner@example.test")
     create_user("trainee", email="other@example.test")
-    create_user("instructor", email="inst@example.test")
+    name_instructor(owner, create_user("instructor", email="inst@example.test"))
+    create_user("instructor", email="stranger@example.test")
     create_user("admin", email="admin@example.test")
     create_user("board", email="board@example.test")
     ev = create_evidence(owner, data=PDF_BYTES)
@@ -363,6 +372,10 @@ def test_evidence_is_downloadable_as_attachment_by_owner_instructor_admin(app, e
     assert resp.headers["Content-Disposition"].startswith("attachment;")
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in resp.headers["Content-Security-Policy"]
+
+
+def test_an_instructor_the_owner_did_not_name_gets_404(app, evidence_setup):
+    assert _signed_in(app, "stranger@example.test").get(f"/evidence/{evidence_setup}").status_code == 404
 
 
 def test_another_trainee_gets_404(app, evidence_setup):
@@ -409,7 +422,8 @@ def review_setup(ctx):
     trainee = create_user("trainee", email="t@example.test", name="Tara Trainee")
     create_profile(trainee)
     cred = create_credential(trainee, status="pending")
-    create_user("instructor", email="inst@example.test")
+    name_instructor(trainee, create_user("instructor", email="inst@example.test"))
+    create_user("instructor", email="stranger@example.test")
     create_user("admin", email="admin@example.test")
     create_user("board", email="board@example.test")
     db.session.commit()
@@ -471,7 +485,7 @@ def test_unknown_decision_is_refused(app, review_setup):
 @pytest.mark.parametrize("role", ["instructor", "admin"])
 def test_nobody_decides_their_own_credential(ctx, app, role):
     reviewer = create_user(role, email="self@example.test")
-    create_user("instructor", email="inst@example.test")
+    name_instructor(reviewer, create_user("instructor", email="inst@example.test"))
     own = create_credential(reviewer, status="pending")
     db.session.commit()
     own_id = own.id
@@ -507,6 +521,15 @@ def test_trainees_and_boards_cannot_review(app, review_setup, email):
     assert c.get("/credentials").status_code == 403
     assert _decide(c, review_setup, "verified").status_code == 403
     assert _cred(review_setup).status == "pending"
+
+
+def test_an_instructor_not_named_neither_sees_nor_decides_the_credential(app, review_setup):
+    stranger = _signed_in(app, "stranger@example.test")
+    assert "Tara Trainee" not in stranger.get("/credentials").get_data(as_text=True)
+    assert _decide(stranger, review_setup, "verified").status_code == 404
+    assert _cred(review_setup).status == "pending"
+    named = _signed_in(app, "inst@example.test")
+    assert "Tara Trainee" in named.get("/credentials").get_data(as_text=True)
 
 
 def test_decide_on_a_missing_credential_is_404(app, review_setup):

@@ -51,11 +51,16 @@ def _count(model) -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
 
 
-def _screening_form(day, screened_by, *, clearance=None, absolute=(), relative=(), modifications="", case="K1"):
+def _screening_form(day, screened_by, *, clearance=None, absolute=(), relative=(), modifications="", case="K1",
+                    reference="Clearance letter DR-PARK-0042", attest=True, events=()):
     data = {f"finding-{k}": "normal" for k in STRUCTURES}
     data.update({"session_date": day.isoformat(), "screened_by": screened_by, "case_code": case,
                  "absolute": list(absolute), "relative": list(relative), "modifications": modifications,
-                 "clearance_date": clearance.isoformat() if clearance else ""})
+                 "clearance_date": clearance.isoformat() if clearance else "",
+                 "clearance_reference": reference if screened_by == "collaborator" else "",
+                 "clearance_event": list(events)})
+    if attest and screened_by == "collaborator":
+        data["attest_no_change"] = "yes"
     return data
 
 
@@ -111,7 +116,8 @@ def people(ctx, program):
 def test_route_n_trainee_cannot_record_a_self_screening(app, people):
     resp = _client(app, people["mt"].email).post("/screenings", data=_screening_form(TODAY, "self"))
     assert resp.status_code == 422
-    assert "Only dental hygienists, dentists and dental therapists screen their own patients" in _text(resp)
+    assert ("Only dental hygienists, dentists and dental therapists with a verified licence screen their own "
+            "patients") in _text(resp)
     assert _count(Screening) == 0
 
 
@@ -142,11 +148,19 @@ def test_route_n_collaborator_screening_needs_a_verified_current_agreement(app, 
 
     # Still pending: the screening is refused and P3 says why.
     assert trainee.post("/screenings", data=form).status_code == 422
-    assert f"agreement #{agreement.id} is waiting for verification" in p3(mt).reason
+    reason = p3(mt).reason
+    assert "the agreement with Dr. Riley Park" in reason and "is waiting for verification" in reason
+    assert "#" not in reason  # people recognise an agreement by whom it is with and its dates, never by an id
 
-    # The trainee cannot verify it; the instructor can, after reading the real document.
+    # The trainee cannot verify it. An instructor acts only for trainees who named them: not yet.
     assert trainee.post(f"/agreements/{agreement.id}/decide", data={"decision": "verified"}).status_code == 403
     reviewer = _client(app, instructor.email)
+    assert "Dr. Riley Park" not in _text(reviewer.get("/agreements/review"))
+    assert reviewer.get(f"/evidence/{agreement.document_file_id}").status_code == 404
+    assert reviewer.post(f"/agreements/{agreement.id}/decide", data={"decision": "verified"}).status_code == 404
+    # Once the trainee names the instructor as a supervisor, the instructor reviews it after reading the document.
+    assert trainee.post("/hours/", data=_hours_form(TODAY - timedelta(days=1), instructor, None,
+                                                    category="clinical_extraoral")).status_code == 302
     queue = _text(reviewer.get("/agreements/review"))
     assert "Dr. Riley Park" in queue
     with reviewer.get(f"/evidence/{agreement.document_file_id}") as document:
@@ -163,18 +177,18 @@ def test_route_n_collaborator_screening_needs_a_verified_current_agreement(app, 
     assert agreement.status == "verified" and agreement.decided_by_id == instructor.id
 
     resp = trainee.post("/screenings", data=form, follow_redirects=True)
-    assert "Screening recorded: no contraindication found." in _text(resp)
+    assert "Screening recorded for case K1: no contraindication found." in _text(resp)
     screening = db.session.execute(sa.select(Screening)).scalar_one()
     assert (screening.screened_by, screening.outcome, screening.agreement_id) == ("collaborator", "clear", agreement.id)
     assert screening.clearance_date == TODAY - timedelta(days=3)
     p = p3(mt)
-    assert p.met and f"Route N: verified collaboration agreement #{agreement.id}" in p.progress
+    assert p.met and "Route N: verified collaboration agreement with Dr. Riley Park" in p.progress
 
     # The clear screening lets the intraoral session be logged.
     resp = trainee.post("/hours/", data=_hours_form(TODAY, instructor, screening.id), follow_redirects=True)
     assert "Your hours were submitted to your supervisor." in _text(resp)
-    entry = db.session.execute(sa.select(HourEntry)).scalar_one()
-    assert entry.category == "clinical_intraoral" and entry.screening_id == screening.id
+    entry = db.session.execute(sa.select(HourEntry).filter_by(category="clinical_intraoral")).scalar_one()
+    assert entry.screening_id == screening.id
 
 
 @pytest.fixture
@@ -198,7 +212,7 @@ def test_absolute_contraindication_blocks_the_intraoral_session(app, people, rou
     resp = _record(trainee, _screening_form(TODAY, "collaborator", clearance=TODAY - timedelta(days=1),
                                             absolute=["infection"]))
     page = _text(resp)
-    assert "do not treat intraorally" in page and "defer" in page
+    assert "Do not treat intraorally" in page and "Refer to a dentist today; defer intraoral work" in page
     screening = db.session.execute(sa.select(Screening)).scalar_one()
     assert screening.outcome == "blocked" and screening.absolute_contraindications == ["infection"]
 
@@ -206,7 +220,7 @@ def test_absolute_contraindication_blocks_the_intraoral_session(app, people, rou
     assert resp.status_code == 422
     message = _text(resp)
     assert "absolute contraindication" in message
-    assert "refer the patient" in message and "defer intraoral work" in message
+    assert "Refer to a dentist today" in message and "defer intraoral work" in message
     assert _count(HourEntry) == 0
 
 
@@ -221,7 +235,7 @@ def test_relative_contraindication_needs_a_modification(app, people, route_n):
 
     resp = _record(trainee, _screening_form(TODAY, "collaborator", clearance=TODAY, relative=["prostheses"],
                                             modifications="Dentures removed before intraoral work."))
-    assert "Screening recorded with a modified plan." in _text(resp)
+    assert "Screening recorded for case K1 with a modified plan." in _text(resp)
     screening = db.session.execute(sa.select(Screening)).scalar_one()
     assert screening.outcome == "modify"
 
@@ -236,12 +250,13 @@ def test_relative_contraindication_without_modification_is_refused_by_the_gate(c
 
     mt = people["mt"]
     screening = Screening(trainee_id=mt.id, session_date=TODAY, screened_by="collaborator", agreement_id=route_n.id,
-                          clearance_date=TODAY, findings={k: "normal" for k in STRUCTURES},
+                          clearance_date=TODAY, findings={k: "normal" for k in STRUCTURES}, case_code="K1",
+                          clearance_reference="Letter 7",
                           absolute_contraindications=[], relative_contraindications=["gag"], modifications="",
                           outcome="modify")
     db.session.add(screening)
     db.session.flush()
-    assert "no modification of the plan was noted" in screening_problem(mt, screening, TODAY)
+    assert "no modification of the plan was noted" in screening_problem(mt, screening, TODAY, "K1")
 
 
 def test_intraoral_session_needs_a_screening_for_that_date(app, people, route_n):
@@ -256,7 +271,7 @@ def test_intraoral_session_needs_a_screening_for_that_date(app, people, route_n)
     assert "Every intraoral session needs its own pre-treatment screening" in _text(resp)
     resp = trainee.post("/hours/", data=_hours_form(day, instructor, None))
     assert resp.status_code == 422
-    assert "needs a pre-treatment intraoral screening for that session" in _text(resp)
+    assert "needs a pre-treatment intraoral screening of that patient (or lab partner) on the day" in _text(resp)
     assert _count(HourEntry) == 0
 
     # Someone else's screening does not count either.
@@ -312,7 +327,7 @@ def test_gate_uses_the_clearance_window_of_the_trainees_standard(app, people, ro
     old = "clearance_valid_days: 183"
     assert old in text
     changed = tmp_path / "standard.yaml"
-    text = text.replace(old, "clearance_valid_days: 120", 1).replace('version: "0.1.0"', 'version: "0.2.0"', 1)
+    text = text.replace(old, "clearance_valid_days: 120", 1).replace('version: "0.2.0"', 'version: "0.9.0"', 1)
     changed.write_text(text, encoding="utf-8")
     version, created = load_standard(changed)
     assert created
@@ -327,9 +342,9 @@ def test_gate_uses_the_clearance_window_of_the_trainees_standard(app, people, ro
 
 
 def test_revoked_agreement_stops_counting(app, people, route_n):
-    mt, instructor = people["mt"], people["instructor"]
+    mt = people["mt"]
     assert p3(mt).met
-    reviewer = _client(app, instructor.email)
+    reviewer = _client(app, create_user("admin", email="admin@screen.test").email)
     resp = reviewer.post(f"/agreements/{route_n.id}/decide", data={"decision": "revoked"}, follow_redirects=True)
     assert "Give a reason." in _text(resp)
     db.session.expire_all()
@@ -341,7 +356,7 @@ def test_revoked_agreement_stops_counting(app, people, route_n):
     assert route_n.status == "revoked"
     result = p3(mt)
     assert not result.met
-    assert f"agreement #{route_n.id} was revoked" in result.reason
+    assert "the agreement with Dr. Dana Dental" in result.reason and "was revoked" in result.reason
 
     resp = _client(app, mt.email).post("/screenings", data=_screening_form(TODAY, "collaborator", clearance=TODAY))
     assert resp.status_code == 422
@@ -355,7 +370,8 @@ def test_expired_agreement_stops_counting(app, people):
     db.session.commit()
     result = p3(mt)
     assert not result.met
-    assert f"agreement #{expired.id} expired on {(TODAY - timedelta(days=1)).isoformat()}" in result.reason
+    assert f"to {(TODAY - timedelta(days=1)).isoformat()}) expired on {(TODAY - timedelta(days=1)).isoformat()}" \
+        in result.reason
     assert result.progress == "Route N: no current verified collaboration agreement"
 
     trainee = _client(app, mt.email)
@@ -370,7 +386,7 @@ def test_expired_agreement_stops_counting(app, people):
 
     # The decision names the expired agreement on the trainee's own page too.
     page = _text(trainee.get("/dashboard"))
-    assert f"agreement #{expired.id} expired on" in page
+    assert "the agreement with Dr. Dana Dental" in page and "expired on" in page
 
 
 # --------------------------------------------------------------------------- Route D
@@ -381,7 +397,7 @@ def test_dental_hygienist_screens_her_own_patients(app, people):
     client = _client(app, hygienist.email)
     assert "Route D." in _text(client.get("/screenings"))
     resp = _record(client, _screening_form(TODAY, "self"))
-    assert "Screening recorded: no contraindication found." in _text(resp)
+    assert "Screening recorded for case K1: no contraindication found." in _text(resp)
     screening = db.session.execute(sa.select(Screening)).scalar_one()
     assert (screening.screened_by, screening.agreement_id, screening.clearance_date) == ("self", None, None)
 
@@ -395,5 +411,5 @@ def test_dental_hygienist_screens_her_own_patients(app, people):
     _record(client, _screening_form(TODAY - timedelta(days=1), "self", absolute=["lesion"], case="K2"))
     blocked = db.session.execute(sa.select(Screening).filter_by(outcome="blocked")).scalar_one()
     resp = client.post("/hours/", data=_hours_form(TODAY - timedelta(days=1), instructor, blocked.id, case="K2"))
-    assert resp.status_code == 422 and "refer the patient" in _text(resp)
+    assert resp.status_code == 422 and "Refer to a dentist or physician for diagnosis" in _text(resp)
     assert _count(HourEntry) == 1
