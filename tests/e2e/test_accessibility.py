@@ -125,7 +125,8 @@ def test_hours_form_in_tab_order_with_visible_focus(open_page):
     page.goto("/hours/")
     stops = tab_through_main(page, stop_at="BUTTON:Submit hours")
     assert [s["key"] for s in stops] == ["entry_date", "minutes", "category", "supervisor_id", "setting",
-                                         "case_code", "screening_id", "notes", "BUTTON:Submit hours"]
+                                         "case_code", "intraoral_lab", "screening_id", "notes",
+                                         "BUTTON:Submit hours"]
 
 
 @pytest.mark.parametrize("role", list(ROLES))

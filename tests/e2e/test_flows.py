@@ -108,6 +108,11 @@ def test_new_trainee_registers_is_verified_enrolls_and_passes_module_one(open_pa
     expect(flash(trainee)).to_contain_text("Your OMT credential was submitted.")
     expect(trainee.get_by_role("table").filter(has_text="Academy of Orofacial")).to_contain_text("Pending")
 
+    # The trainee names the instructor who will act for them (instructors act only for trainees who named them).
+    trainee.get_by_label("Name an instructor").select_option(label="Ines Instructor")
+    trainee.get_by_role("button", name="Add instructor").click()
+    expect(flash(trainee)).to_contain_text("Ines Instructor can now act for you.")
+
     trainee.get_by_role("link", name="Modules").click()
     expect(trainee.get_by_text("Your OMT credential is waiting for verification.")).to_be_visible()
     expect(trainee.get_by_role("button", name=re.compile("^Enroll in"))).to_have_count(0)
@@ -153,13 +158,13 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
     trainee.get_by_role("link", name="Screenings").click()
     expect(trainee.get_by_text("Route D.")).to_be_visible()
     trainee.get_by_label("Session date").fill(today)
-    trainee.get_by_label("Case number (optional)").fill("E2E-D1")
+    trainee.get_by_label("Case number", exact=True).fill("E2E-D1")
     expect(trainee.get_by_label("I did (Route D)")).to_be_checked()
     findings = trainee.locator("fieldset").filter(has_text="Findings")
     for box in findings.get_by_role("textbox").all():
         box.fill("normal")
     trainee.get_by_role("button", name="Record screening").click()
-    expect(flash(trainee)).to_contain_text("Screening recorded: no contraindication found.")
+    expect(flash(trainee)).to_contain_text("Screening recorded for case E2E-D1: no contraindication found.")
     expect(trainee.get_by_role("row").filter(has_text="E2E-D1")).to_contain_text("Clear")
 
     # The clinical intraoral session, logged against that screening.
@@ -172,7 +177,7 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
     trainee.get_by_label("Supervising instructor").select_option(label="Ines Instructor")
     trainee.get_by_label("Setting").fill("University teaching clinic")
     trainee.get_by_label("Case number").fill("E2E-D1")
-    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{today} · E2E-D1 · clear")
+    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{today} · case E2E-D1 · clear")
     trainee.get_by_label("Notes").fill("Intraoral myofascial release, buccinator and masseter.")
     trainee.get_by_role("button", name="Submit hours").click()
     expect(flash(trainee)).to_contain_text("Your hours were submitted to your supervisor.")
@@ -184,7 +189,7 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
     instructor.get_by_role("link", name="Hours queue").click()
     card = instructor.locator("section.card").filter(
         has=instructor.get_by_role("heading", name=f"Harper Hygienist · {today} · Clinical, intraoral · 0.75 h"))
-    expect(card).to_contain_text("outcome clear")
+    expect(card).to_contain_text("clear, no contraindication ticked")
     card.get_by_label("Decision").select_option(label="Approve")
     card.get_by_role("button", name="Record decision").click()
     expect(flash(instructor)).to_contain_text("of Harper Hygienist: approved.")
@@ -198,12 +203,12 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
     # A screening with an absolute contraindication blocks the intraoral session: refer and defer.
     trainee.get_by_role("link", name="Screenings").click()
     trainee.get_by_label("Session date").fill(today)
-    trainee.get_by_label("Case number (optional)").fill("E2E-D2")
+    trainee.get_by_label("Case number", exact=True).fill("E2E-D2")
     for box in trainee.locator("fieldset").filter(has_text="Findings").get_by_role("textbox").all():
         box.fill("normal")
-    trainee.get_by_label("Fever").check()
+    trainee.get_by_role("checkbox", name=re.compile("^Fever")).check()
     trainee.get_by_role("button", name="Record screening").click()
-    expect(flash(trainee)).to_contain_text("It found an absolute contraindication: do not treat intraorally.")
+    expect(flash(trainee)).to_contain_text("Screening recorded for case E2E-D2. Do not treat intraorally.")
     expect(trainee.get_by_role("row").filter(has_text="E2E-D2")).to_contain_text("Blocked: refer, defer")
 
     trainee.get_by_role("link", name="Hours").click()
@@ -212,11 +217,12 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
     trainee.get_by_label("Category").select_option(label="Clinical, intraoral")
     trainee.get_by_label("Supervising instructor").select_option(label="Ines Instructor")
     trainee.get_by_label("Setting").fill("University teaching clinic")
-    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{today} · E2E-D2 · blocked")
+    trainee.get_by_label("Case number").fill("E2E-D2")
+    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{today} · case E2E-D2 · blocked")
     trainee.get_by_role("button", name="Submit hours").click()
     message = flash(trainee)
-    expect(message).to_contain_text("The screening found an absolute contraindication (Fever).")
-    expect(message).to_contain_text("refer the patient to a dentist or physician, and defer intraoral work")
+    expect(message).to_contain_text("The screening found an absolute contraindication. Do not treat intraorally.")
+    expect(message).to_contain_text("Fever: Defer until the patient has been well and without fever.")
     expect(trainee.get_by_role("row").filter(has_text="E2E-D2")).to_have_count(0)  # nothing was logged
 
 
@@ -316,10 +322,11 @@ def test_admin_revokes_and_the_public_page_shows_it(open_page, live_server):
     row = admin.get_by_role("row").filter(has=admin.get_by_role("link", name=serial))
     expect(row).to_contain_text("active")
     reason = "Licence suspended by the Oregon Board of Massage Therapists."
+    row.get_by_label("Why").select_option(label="Requirements not met")
     row.get_by_label("Reason").fill(reason)
     row.get_by_role("button", name="Revoke").click()
     expect(flash(admin)).to_contain_text(f"Certificate {serial} revoked.")
-    expect(row).to_contain_text(f"revoked: {reason}")
+    expect(row).to_contain_text(f"revoked: Requirements not met — {reason}")
     expect(row.get_by_role("button", name="Revoke")).to_have_count(0)
 
     public = open_page()  # anyone, not signed in

@@ -122,13 +122,12 @@ def test_every_owned_route_is_listed_in_access():
 
 def test_another_trainee_and_another_instructor_are_turned_away(app):
     from datetime import date, timedelta
+    from decimal import Decimal
 
     from flask import url_for
 
     from lms.assessments.operations import ObservationInput, record_observation
     from lms.demo import log_session
-    from decimal import Decimal
-
     from lms.providers.models import EvidenceFile, OmtCredential
     from lms.renewal.operations import record_ce
     from lms.screening.operations import AgreementInput, submit_agreement
