@@ -250,7 +250,7 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
         return None
     rule_errors: list[ContentError] = []
     _check_bank(rel, questions, lines, rule_errors)
-    _check_references(rel, body, body_line, text.count("\n") + 1, rule_errors)
+    _check_references(rel, body, body_line, max(len(text.splitlines()), 1), rule_errors)
     (errors if warnings is None else warnings).extend(rule_errors)
     if len(errors) > n_err:
         return None
