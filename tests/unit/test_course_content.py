@@ -157,6 +157,19 @@ def test_module_hours_are_made_up_of_reading_activities_and_lab(slug):
         assert parts["lab_minutes"] == 0
 
 
+@pytest.mark.parametrize("slug", _per_module())
+def test_module_lists_the_activities_and_lab_time_it_claims(slug):
+    """The activities and lab minutes in program.yaml are the ones the module itself sets out for the trainee."""
+    body = _module(slug)[1]
+    parts = MANIFEST["hour_breakdown"][slug]
+    table = re.search(r"^## Time and activities\n(.*?)(?=^## )", body, re.MULTILINE | re.DOTALL)
+    assert table, "no 'Time and activities' section"
+    assert sum(int(m) for m in re.findall(r"\|\s*(\d+)\s*\|\s*$", table.group(1), re.MULTILINE)) \
+        == parts["activities_minutes"]
+    labs = re.findall(r"^## [^\n]*\(in person, (\d+) minutes\)\s*$", body, re.MULTILINE)
+    assert sum(int(m) for m in labs) == parts["lab_minutes"]
+
+
 # --- program-wide ---------------------------------------------------------------------------------------------------
 
 
