@@ -55,7 +55,10 @@ def courses_load(path):
 
     set_write_intent(True)
     root = Path(path) if path else Path(current_app.config["COURSES_DIR"])
-    loaded, errors = load_all(root)
+    warnings: list = []
+    loaded, errors = load_all(root, warnings)
+    for w in warnings:
+        click.echo(f"warning: {w} (module in revision)", err=True)
     if errors:
         db.session.rollback()
         for e in errors:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +23,65 @@ from lms.extensions import db
 DELIVERIES = {"online", "in-person", "blended"}
 MODULE_KEY = re.compile(r"^M\d{1,2}$")
 SLUG = re.compile(r"^\d{2}-[a-z0-9-]+$")
+
+# Content rules every module must meet (see the course README and tests/unit/test_course_content.py).
+MIN_QUESTIONS = 12
+MAX_LONGEST_CORRECT = 0.35     # share of items whose correct choice is the longest one
+MAX_POSITION_SHARE = 0.40      # share of correct answers at any one choice position
+READING_WPM = 200              # reading speed used for the honest-hours breakdown
+READING_TOLERANCE = 5          # minutes either side of ceil(words / READING_WPM)
+BREAKDOWN_PARTS = ("reading_minutes", "activities_minutes", "lab_minutes")
+_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
+REFERENCES_HEADING = re.compile(r"^#{1,6}\s+References\s*$", re.MULTILINE)
+DOI = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
+PMID = re.compile(r"^[1-9]\d{0,8}$")
+_DOI_MENTION = re.compile(r"\bdoi(?::|\.org/|\s)\s*(\S+)", re.IGNORECASE)
+_PMID_MENTION = re.compile(r"\bPMID[:\s]\s*(\S+)")
+
+
+def count_words(markdown: str) -> int:
+    """Words in a Markdown text: runs of letters or digits (joined by an apostrophe, hyphen or dot).
+
+    Markup such as ``#``, ``|``, ``**`` and list bullets is not counted. The loader and the content tests both use
+    this function, so a module's reading minutes are computed the same way everywhere.
+    """
+    return len(_WORD.findall(markdown))
+
+
+def reading_minutes(markdown: str) -> int:
+    return math.ceil(count_words(markdown) / READING_WPM)
+
+
+def _strip_trailing(token: str) -> str:
+    return token.rstrip(".,;:)]")
+
+
+def reference_ids(text: str) -> list[tuple[str, str, int]]:
+    """(kind, value, line offset) for every ``DOI ...`` and ``PMID ...`` mention in ``text``; values unchecked."""
+    found = []
+    for n, line in enumerate(text.splitlines()):
+        for m in _DOI_MENTION.finditer(line):
+            found.append(("DOI", _strip_trailing(m.group(1)), n))
+        for m in _PMID_MENTION.finditer(line):
+            found.append(("PMID", _strip_trailing(m.group(1)), n))
+    return found
+
+
+def answer_cue(questions: list[dict]) -> tuple[float, dict[int, float]]:
+    """(share of items whose correct choice is strictly the longest, share of correct answers per position)."""
+    if not questions:
+        return 0.0, {}
+    longest = 0
+    positions: dict[int, int] = {}
+    for q in questions:
+        choices, answer = q["choices"], q["answer"]
+        others = [len(str(c)) for i, c in enumerate(choices) if i != answer]
+        if others and len(str(choices[answer])) > max(others):
+            longest += 1
+        positions[answer] = positions.get(answer, 0) + 1
+    n = len(questions)
+    return longest / n, {p: c / n for p, c in sorted(positions.items())}
+
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable("table")
 
@@ -62,6 +122,7 @@ class ParsedModule:
     body: str
     questions: list[dict]
     sources: list[str]
+    words: int = 0
 
 
 @dataclass
@@ -74,6 +135,7 @@ class ParsedProgram:
     manifest: dict
     modules: list[ParsedModule] = field(default_factory=list)
     digest: str = ""
+    warnings: list[ContentError] = field(default_factory=list)
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -86,6 +148,10 @@ def _key_lines(text: str) -> dict[str, int]:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             lines[k.value] = k.start_mark.line + 1
+            if isinstance(v, yaml.MappingNode):
+                for sk, _sv in v.value:
+                    if isinstance(sk, yaml.ScalarNode):
+                        lines[f"{k.value}.{sk.value}"] = sk.start_mark.line + 1
             if isinstance(v, yaml.SequenceNode):
                 for i, item in enumerate(v.value):
                     lines[f"{k.value}[{i}]"] = item.start_mark.line + 1
@@ -108,7 +174,10 @@ def _yaml(text: str, path: str, errors: list[ContentError], line_offset: int = 0
         return None
 
 
-def _parse_module(path: Path, position: int, root: Path, errors: list[ContentError]) -> ParsedModule | None:
+def _parse_module(path: Path, position: int, root: Path, errors: list[ContentError],
+                  warnings: list[ContentError] | None = None) -> ParsedModule | None:
+    """Parse one module file. With ``warnings`` (a module listed under ``modules_in_revision``), breaches of the
+    bank and reference rules are reported there instead of refusing the load; every other rule still applies."""
     rel = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
     text = path.read_text(encoding="utf-8")
     if not text.startswith("---\n"):
@@ -119,7 +188,9 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
         errors.append(ContentError(rel, 1, "front matter is not closed with '---'"))
         return None
     front_text = text[4:end + 1]
-    body = text[end + 4:].lstrip("\n")
+    rest = text[end + 4:]
+    body = rest.lstrip("\n")
+    body_line = text[:end + 4].count("\n") + 1 + (len(rest) - len(body))  # 1-based file line of the body's start
     n_err = len(errors)
     front = _yaml(front_text, rel, errors, line_offset=1)
     if len(errors) > n_err:
@@ -177,13 +248,98 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
                                        f"question {q['id']}: answer must be a choice index 0-{len(choices) - 1}"))
     if len(errors) > n_err:
         return None
+    rule_errors: list[ContentError] = []
+    _check_bank(rel, questions, lines, rule_errors)
+    _check_references(rel, body, body_line, max(len(text.splitlines()), 1), rule_errors)
+    (errors if warnings is None else warnings).extend(rule_errors)
+    if len(errors) > n_err:
+        return None
     return ParsedModule(
         key=key, slug=path.stem, position=position, title=str(front["title"]), objectives=list(front["objectives"]),
         didactic_hours=hours, delivery=front["delivery"], body=body,
         questions=[{"id": str(q["id"]), "prompt": str(q["prompt"]), "choices": [str(c) for c in q["choices"]],
                     "answer": int(q["answer"]), "explanation": str(q.get("explanation", ""))} for q in questions],
-        sources=[str(s) for s in front.get("sources", [])],
+        sources=[str(s) for s in front.get("sources", [])], words=count_words(body),
     )
+
+
+def _check_bank(rel: str, questions: list[dict], lines: dict[str, int], errors: list[ContentError]) -> None:
+    """Bank size and answer cues: a test-wise trainee must not pass by picking the longest or the usual position."""
+    qline = lines.get("questions", 2)
+    if len(questions) < MIN_QUESTIONS:
+        errors.append(ContentError(rel, qline, f"the question bank has {len(questions)} items; "
+                                               f"at least {MIN_QUESTIONS} are needed"))
+    longest, positions = answer_cue(questions)
+    if longest > MAX_LONGEST_CORRECT:
+        errors.append(ContentError(rel, qline, f"answer cue: the correct choice is the longest in "
+                                               f"{round(longest * 100)}% of items (at most "
+                                               f"{round(MAX_LONGEST_CORRECT * 100)}% allowed)"))
+    for pos, share in positions.items():
+        if share > MAX_POSITION_SHARE:
+            errors.append(ContentError(rel, qline, f"answer cue: {round(share * 100)}% of correct answers are "
+                                                   f"choice {pos + 1} (at most {round(MAX_POSITION_SHARE * 100)}% "
+                                                   "at one position)"))
+
+
+def _check_references(rel: str, body: str, body_line: int, last_line: int, errors: list[ContentError]) -> None:
+    """A 'References' section with at least one DOI or PMID; every DOI and PMID in the body is well formed."""
+    for kind, value, offset in reference_ids(body):
+        ok = DOI.match(value) if kind == "DOI" else PMID.match(value)
+        if not ok:
+            shape = "10.NNNN/suffix" if kind == "DOI" else "digits only"
+            errors.append(ContentError(rel, body_line + offset, f"malformed {kind} '{value}' ({shape})"))
+    heading = REFERENCES_HEADING.search(body)
+    if heading is None:
+        errors.append(ContentError(rel, last_line, "no 'References' section: end the module with '## References' "
+                                                   "listing full references, each with a DOI or PMID"))
+        return
+    section = body[heading.end():]
+    nxt = re.search(r"^#{1,2}\s", section, re.MULTILINE)
+    if nxt:
+        section = section[:nxt.start()]
+    valid = [v for k, v, _ in reference_ids(section) if (DOI.match(v) if k == "DOI" else PMID.match(v))]
+    if not valid:
+        errors.append(ContentError(rel, body_line + body[:heading.start()].count("\n"),
+                                   "the References section cites no DOI or PMID"))
+
+
+def _check_hours(rel: str, data: dict, lines: dict[str, int], modules: list[ParsedModule],
+                 errors: list[ContentError]) -> None:
+    """Honest hours: each module's claimed hours are its reading, activity and lab minutes, and reading is real."""
+    breakdown = data.get("hour_breakdown")
+    if not isinstance(breakdown, dict):
+        errors.append(ContentError(rel, lines.get("hour_breakdown", 1), "hour_breakdown must map each module to "
+                                   "{reading_minutes, activities_minutes, lab_minutes}"))
+        return
+    by_slug = {m.slug: m for m in modules}
+    for slug in breakdown:
+        if slug not in by_slug:
+            errors.append(ContentError(rel, lines.get(f"hour_breakdown.{slug}", lines.get("hour_breakdown", 1)),
+                                       f"hour_breakdown names '{slug}', which is not a listed module"))
+    for m in modules:
+        line = lines.get(f"hour_breakdown.{m.slug}", lines.get("hour_breakdown", 1))
+        parts = breakdown.get(m.slug)
+        if parts is None:
+            errors.append(ContentError(rel, line, f"hour_breakdown has no line for module '{m.slug}'"))
+            continue
+        if not isinstance(parts, dict) or set(parts) != set(BREAKDOWN_PARTS) or not all(
+                isinstance(parts[p], int) and not isinstance(parts[p], bool) and parts[p] >= 0
+                for p in BREAKDOWN_PARTS):
+            errors.append(ContentError(rel, line, f"hour_breakdown for '{m.slug}' must give whole, non-negative "
+                                                  f"{', '.join(BREAKDOWN_PARTS)}"))
+            continue
+        expected = math.ceil(m.words / READING_WPM)
+        if abs(parts["reading_minutes"] - expected) > READING_TOLERANCE:
+            errors.append(ContentError(rel, line, f"'{m.slug}' claims {parts['reading_minutes']} reading minutes; "
+                                                  f"its {m.words} words take {expected} at {READING_WPM} per minute"))
+        total = sum(parts[p] for p in BREAKDOWN_PARTS)
+        claimed = m.didactic_hours * 60
+        if total != claimed:
+            errors.append(ContentError(rel, line, f"'{m.slug}' parts add up to {total} minutes but the module claims "
+                                                  f"{m.didactic_hours:g} hours ({claimed:g} minutes)"))
+        if m.delivery == "online" and parts["lab_minutes"]:
+            errors.append(ContentError(rel, line, f"'{m.slug}' is delivered online but claims "
+                                                  f"{parts['lab_minutes']} lab minutes"))
 
 
 def _signature(program_dir: Path) -> tuple:
@@ -235,6 +391,12 @@ def _load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[Con
     if not slugs:
         errors.append(ContentError(rel, lines.get("modules", 1), "modules must list at least one module"))
     keys_seen: set[str] = set()
+    warnings: list[ContentError] = []
+    in_revision = data.get("modules_in_revision") or []
+    if not isinstance(in_revision, list) or not all(s in slugs for s in in_revision):
+        errors.append(ContentError(rel, lines.get("modules_in_revision", 1),
+                                   "modules_in_revision must list modules that are in 'modules'"))
+        in_revision = []
     for i, slug in enumerate(slugs):
         line = lines.get(f"modules[{i}]", lines.get("modules", 1))
         if not isinstance(slug, str) or not SLUG.match(slug):
@@ -244,13 +406,15 @@ def _load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[Con
         if not path.exists():
             errors.append(ContentError(rel, line, f"unknown module '{slug}': modules/{slug}.md does not exist"))
             continue
-        module = _parse_module(path, i + 1, root, errors)
+        module = _parse_module(path, i + 1, root, errors, warnings if slug in in_revision else None)
         if module:
             if module.key in keys_seen:
                 errors.append(ContentError(f"{program_dir.name}/modules/{slug}.md", 2,
                                            f"module id '{module.key}' is used by another module"))
             keys_seen.add(module.key)
             modules.append(module)
+    if modules and len(modules) == len(slugs):
+        _check_hours(rel, data, lines, modules, errors)
     listed = {f"{s}.md" for s in slugs if isinstance(s, str)}
     for extra in sorted((program_dir / "modules").glob("*.md")):
         if extra.name not in listed:
@@ -266,7 +430,7 @@ def _load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[Con
     return ParsedProgram(
         id=str(data["id"]), title=str(data["title"]), version=str(data["version"]),
         summary=str(data.get("summary", "")), pass_mark=pass_mark, manifest=manifest, modules=modules,
-        digest=digest.hexdigest(),
+        digest=digest.hexdigest(), warnings=warnings,
     ), []
 
 
@@ -314,14 +478,19 @@ def apply_program(parsed: ParsedProgram) -> tuple[str, int]:
     return parsed.id, changed
 
 
-def load_all(courses_dir: Path) -> tuple[list[str], list[ContentError]]:
-    """Check every program folder first; write nothing unless all are valid."""
+def load_all(courses_dir: Path, warnings: list[ContentError] | None = None) -> tuple[list[str], list[ContentError]]:
+    """Check every program folder first; write nothing unless all are valid.
+
+    Rule breaches in modules marked ``modules_in_revision`` are appended to ``warnings`` when a list is given.
+    """
     parsed, errors = [], []
     for d in sorted(p for p in Path(courses_dir).iterdir() if (p / "program.yaml").exists()):
         program, errs = load_program_dir(d)
         errors.extend(errs)
         if program:
             parsed.append(program)
+            if warnings is not None:
+                warnings.extend(program.warnings)
     if errors:
         return [], errors
     return [apply_program(p)[0] for p in parsed], []

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from lms.extensions import db
-from lms.training.content import load_all, load_program_dir, render_markdown
+from lms.training.content import count_words, load_all, load_program_dir, render_markdown
 from lms.training.models import Module, Program
 from tests.factories import PASSWORD, create_trainee
 
 SHIPPED = Path(__file__).resolve().parents[2] / "courses" / "omr"
+LISTED = yaml.safe_load((SHIPPED / "program.yaml").read_text(encoding="utf-8"))["modules"]
+N = len(LISTED)
 
 
 @pytest.fixture
@@ -64,16 +67,17 @@ def _assert_refused(app, result, expected: str) -> None:
 # --- the shipped content -------------------------------------------------------------------------------------------
 
 
-def test_shipped_program_parses_with_ten_modules_of_three_to_six_questions(courses):
+def test_shipped_program_parses_with_every_listed_module_in_order(courses):
     parsed, errors = load_program_dir(courses / "omr")
     assert errors == []
     assert parsed.id == "omr"
     assert 1 <= parsed.pass_mark <= 100
-    assert [m.key for m in parsed.modules] == [f"M{i}" for i in range(1, 11)]
-    assert [m.position for m in parsed.modules] == list(range(1, 11))
+    assert N >= 10
+    assert [m.slug for m in parsed.modules] == LISTED
+    assert [m.key for m in parsed.modules] == [f"M{i}" for i in range(1, N + 1)]
+    assert [m.position for m in parsed.modules] == list(range(1, N + 1))
     for m in parsed.modules:
-        assert 3 <= len(m.questions) <= 6, m.key
-        assert m.didactic_hours > 0
+        assert m.questions and m.didactic_hours > 0
         assert m.objectives and m.body.strip()
         for q in m.questions:
             assert 0 <= q["answer"] < len(q["choices"])
@@ -83,11 +87,11 @@ def test_cli_loads_the_shipped_copy(app, runner, courses):
     result = _load(runner, courses)
     assert result.exit_code == 0, result.output
     assert "loaded programs: omr" in result.output
-    assert _counts(app) == (1, 10)
+    assert _counts(app) == (1, N)
     with app.app_context():
         modules = db.session.execute(sa.select(Module).order_by(Module.position)).scalars().all()
-        assert [m.module_key for m in modules] == [f"M{i}" for i in range(1, 11)]
-        assert all(m.is_active and 3 <= len(m.questions) <= 6 for m in modules)
+        assert [m.module_key for m in modules] == [f"M{i}" for i in range(1, N + 1)]
+        assert all(m.is_active and m.questions for m in modules)
 
 
 # --- refusals: path:line: message, and nothing written --------------------------------------------------------------
@@ -186,6 +190,185 @@ def test_broken_reload_leaves_the_loaded_content_untouched(app, runner, courses)
     assert after == before
 
 
+# --- content rules: bank size, answer cue, references, hours -------------------------------------------------------
+
+
+def _rewrite_front(path: Path, change) -> None:
+    """Re-write a module's front matter after ``change(front)`` has edited the parsed mapping in place."""
+    text = path.read_text(encoding="utf-8")
+    end = text.find("\n---", 4)
+    front = yaml.safe_load(text[4:end + 1])
+    change(front)
+    dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000)
+    path.write_text("---\n" + dumped + text[end + 1:], encoding="utf-8")
+
+
+def test_a_bank_of_eleven_items_is_refused(app, runner, courses):
+    path = courses / "omr" / "modules" / "01-anatomy.md"
+    _rewrite_front(path, lambda front: front.update(questions=front["questions"][:11]))
+    line = _line_of(path, "questions:")
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/modules/01-anatomy.md:{line}: the question bank has 11 items; "
+                                 "at least 12 are needed")
+
+
+def test_a_bank_whose_correct_choice_is_usually_the_longest_is_refused(app, runner, courses):
+    path = courses / "omr" / "modules" / "02-screening.md"
+
+    def lengthen(front):
+        for q in front["questions"][:6]:  # 6 of 14 items: 43% plus those already longest
+            q["choices"][q["answer"]] += " (this choice is written out at much greater length than the others)"
+    _rewrite_front(path, lengthen)
+    line = _line_of(path, "questions:")
+
+    result = _load(runner, courses)
+
+    error = next(ln for ln in result.stderr.splitlines() if "answer cue" in ln)
+    assert re.fullmatch(rf"omr/modules/02-screening\.md:{line}: answer cue: the correct choice is the longest in "
+                        r"\d+% of items \(at most 35% allowed\)", error), error
+    _assert_refused(app, result, error)
+
+
+def test_a_bank_with_the_answer_mostly_in_one_position_is_refused(app, runner, courses):
+    path = courses / "omr" / "modules" / "03-pathology.md"
+
+    def to_first(front):
+        for q in front["questions"]:  # move every correct choice to the first position
+            q["choices"].insert(0, q["choices"].pop(q["answer"]))
+            q["answer"] = 0
+    _rewrite_front(path, to_first)
+    line = _line_of(path, "questions:")
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/modules/03-pathology.md:{line}: answer cue: 100% of correct answers are "
+                                 "choice 1 (at most 40% at one position)")
+
+
+def test_a_module_without_a_references_section_is_refused(app, runner, courses):
+    path = courses / "omr" / "modules" / "04-hygiene.md"
+    _replace(path, "\n## References\n", "\n## Reading list\n")
+    last = len(path.read_text(encoding="utf-8").splitlines())
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/modules/04-hygiene.md:{last}: no 'References' section: end the module with "
+                                 "'## References' listing full references, each with a DOI or PMID")
+
+
+def test_a_references_section_without_any_doi_or_pmid_is_refused(app, runner, courses):
+    path = courses / "omr" / "modules" / "05-consent.md"
+    text = path.read_text(encoding="utf-8")
+    head = text.index("\n## References\n")
+    path.write_text(text[:head] + "\n## References\n\n- A textbook the author remembers.\n", encoding="utf-8")
+    line = _line_of(path, "## References")
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/modules/05-consent.md:{line}: the References section cites no DOI or PMID")
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("DOI 10.1186/2045-709X-21-17", "DOI 10.11/2045-709X-21-17",
+     "malformed DOI '10.11/2045-709X-21-17' (10.NNNN/suffix)"),
+    ("PMID 23738586", "PMID 2373858b", "malformed PMID '2373858b' (digits only)"),
+])
+def test_a_malformed_doi_or_pmid_is_refused_at_its_line(app, runner, courses, old, new, message):
+    path = courses / "omr" / "modules" / "05-consent.md"
+    _replace(path, old, new)
+    line = _line_of(path, new)
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/modules/05-consent.md:{line}: {message}")
+
+
+def _breakdown_line(manifest: Path, slug: str) -> tuple[int, str]:
+    line = _line_of(manifest, f"  {slug}: {{")
+    return line, manifest.read_text(encoding="utf-8").splitlines()[line - 1]
+
+
+@pytest.mark.parametrize(("slug", "edit", "message"), [
+    ("01-anatomy", lambda p: {**p, "reading_minutes": p["reading_minutes"] + 30,
+                              "activities_minutes": p["activities_minutes"] - 30},
+     r"'01-anatomy' claims \d+ reading minutes; its \d+ words take \d+ at 200 per minute"),
+    ("02-screening", lambda p: {**p, "activities_minutes": p["activities_minutes"] + 10},
+     r"'02-screening' parts add up to \d+ minutes but the module claims 4 hours \(240 minutes\)"),
+    ("03-pathology", lambda p: {**p, "activities_minutes": p["activities_minutes"] - 20, "lab_minutes": 20},
+     r"'03-pathology' is delivered online but claims 20 lab minutes"),
+    ("04-hygiene", lambda p: {"reading_minutes": p["reading_minutes"], "lab_minutes": p["lab_minutes"]},
+     r"hour_breakdown for '04-hygiene' must give whole, non-negative reading_minutes, activities_minutes, "
+     r"lab_minutes"),
+])
+def test_a_dishonest_hour_breakdown_is_refused_at_its_line(app, runner, courses, slug, edit, message):
+    manifest = courses / "omr" / "program.yaml"
+    line, old = _breakdown_line(manifest, slug)
+    parts = yaml.safe_load(old)[slug]
+    new = f"  {slug}: {{" + ", ".join(f"{k}: {v}" for k, v in edit(parts).items()) + "}"
+    _replace(manifest, old + "\n", new + "\n")
+
+    result = _load(runner, courses)
+
+    error = result.stderr.splitlines()[0]
+    assert re.fullmatch(rf"omr/program\.yaml:{line}: {message}", error), result.stderr
+    _assert_refused(app, result, error)
+
+
+def test_a_module_missing_from_the_hour_breakdown_is_refused(app, runner, courses):
+    manifest = courses / "omr" / "program.yaml"
+    line, old = _breakdown_line(manifest, "05-consent")
+    _replace(manifest, old + "\n", "")
+    heading = _line_of(manifest, "hour_breakdown:")
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/program.yaml:{heading}: hour_breakdown has no line for module '05-consent'")
+
+
+def test_an_hour_breakdown_line_for_an_unlisted_module_is_refused(app, runner, courses):
+    manifest = courses / "omr" / "program.yaml"
+    _replace(manifest, "hour_breakdown:", "hour_breakdown:\n  99-typo: {reading_minutes: 1, activities_minutes: 1, "
+                                          "lab_minutes: 1}")
+    line = _line_of(manifest, "99-typo")
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/program.yaml:{line}: hour_breakdown names '99-typo', which is not a listed "
+                                 "module")
+
+
+def test_a_module_in_revision_loads_with_warnings_and_is_refused_once_off_the_list(app, runner, courses):
+    manifest = courses / "omr" / "program.yaml"
+    path = courses / "omr" / "modules" / "01-anatomy.md"
+    _rewrite_front(path, lambda front: front.update(questions=front["questions"][:11]))
+    line = _line_of(path, "questions:")
+    expected = f"omr/modules/01-anatomy.md:{line}: the question bank has 11 items; at least 12 are needed"
+    text = manifest.read_text(encoding="utf-8")
+    listed = re.search(r"^modules_in_revision: \[(.*)\]$", text, re.MULTILINE)
+    manifest.write_text(text.replace(listed.group(0), f"modules_in_revision: [01-anatomy, {listed.group(1)}]"
+                                     if listed.group(1) else "modules_in_revision: [01-anatomy]"), encoding="utf-8")
+
+    warned = _load(runner, courses)
+
+    assert warned.exit_code == 0, warned.output
+    assert f"warning: {expected} (module in revision)" in warned.stderr.splitlines()
+    assert _counts(app) == (1, N)
+
+    manifest.write_text(text, encoding="utf-8")  # off the list again: the same breach now refuses the load
+    refused = _load(runner, courses)
+    assert refused.exit_code != 0
+    assert expected in refused.stderr.splitlines()
+
+
+def test_words_are_counted_without_markup():
+    text = "# Title\n\n| a | b |\n|---|---|\n| one | two |\n\n- **Bold** item, with *emphasis*.\n" \
+           "It's a well-known 3.5 mm gap; 0 to 10 pain.\n"
+    # Title, a, b, one, two, Bold, item, with, emphasis, It's, a, well-known, 3.5, mm, gap, 0, to, 10, pain
+    assert count_words(text) == 19
+
+
 # --- idempotence and updates --------------------------------------------------------------------------------------
 
 
@@ -207,7 +390,7 @@ def test_loading_twice_is_idempotent(app, runner, courses):
     assert second.exit_code == 0, second.output
     assert "unchanged" in second.output  # the standard is not loaded again either
     assert _snapshot(app) == snap
-    assert _counts(app) == (1, 10)
+    assert _counts(app) == (1, N)
 
 
 def test_editing_a_module_body_and_reloading_updates_it_in_place(app, runner, courses):
@@ -220,7 +403,7 @@ def test_editing_a_module_body_and_reloading_updates_it_in_place(app, runner, co
     result = _load(runner, courses)
 
     assert result.exit_code == 0, result.output
-    assert _counts(app) == (1, 10)
+    assert _counts(app) == (1, N)
     with app.app_context():
         m4 = db.session.execute(sa.select(Module).filter_by(module_key="M4")).scalar_one()
         assert m4.body_md.rstrip().endswith("Gloves are changed between cases.")
@@ -261,3 +444,22 @@ def test_module_page_shows_raw_html_in_a_module_body_escaped(ctx, client, progra
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert not re.search(r"<img[^>]*onerror", html)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_module_page_shows_how_the_hours_are_made_up(ctx, client, program):
+    breakdown = yaml.safe_load((SHIPPED / "program.yaml").read_text(encoding="utf-8"))["hour_breakdown"]
+    parts = breakdown["02-screening"]
+    create_trainee(email="hours@example.test")
+    db.session.commit()
+    client.post("/login", data={"email": "hours@example.test", "password": PASSWORD})
+
+    page = client.get("/modules/02-screening")
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "How the 4 hours are made up" in html
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', html))
+    assert rows == {"Reading (the text below, at 200 words a minute)": str(parts["reading_minutes"]),
+                    "Activities and case work": str(parts["activities_minutes"]),
+                    "In-person lab, directly supervised": str(parts["lab_minutes"]),
+                    "Total": "240"}
