@@ -310,7 +310,7 @@ def test_dashboard_and_program_page_show_progress(trainee, client):
     total_hours = sum(float(m.didactic_hours) for m in db.session.execute(
         sa.select(Module).filter_by(program_id="omr", is_active=True)).scalars())
     before = _text(_get(client, "/dashboard"))
-    assert "0 of 10 modules" in before and f"0 of {total_hours:g} h" in before
+    assert "0 of 11 modules" in before and f"0 of {total_hours:g} h" in before
 
     for slug, key in (("01-anatomy", "M1"), ("04-hygiene", "M4")):
         m = _module(key)
@@ -318,8 +318,8 @@ def test_dashboard_and_program_page_show_progress(trainee, client):
     credited = float(_module("M1").didactic_hours + _module("M4").didactic_hours)
 
     dashboard = _text(_get(client, "/dashboard"))
-    assert "2 of 10 modules" in dashboard
+    assert "2 of 11 modules" in dashboard
     assert f"{credited:g} of {total_hours:g} h" in dashboard
     program_page = _text(_get(client, "/program"))
-    assert "2 of 10 modules" in program_page
+    assert "2 of 11 modules" in program_page
     assert len(re.findall(r'<span class="badge ok">Passed</span>', program_page)) == 2
