@@ -107,6 +107,9 @@ def register_blueprints(app: Flask) -> None:
                regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
+    from lms.training.diagrams import bp as diagrams_bp
+
+    app.register_blueprint(diagrams_bp)  # course diagrams shown inline in module pages
 
 
 def register_errorhandlers(app: Flask) -> None:

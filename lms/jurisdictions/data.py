@@ -40,7 +40,9 @@ JURISDICTIONS: dict[str, str] = {
 OTHER = "OTHER"
 
 ACTIVITIES = ("intraoral", "tmj", "omt", "general")
-STATUSES = ("S", "V", "S/V")
+# How far a rule's primary source was read: S the official text, S/V part of it, SEC only secondary material
+# (an unofficial copy or a summary by a school, law firm or trade press), V the rule's text was not retrieved.
+STATUSES = ("S", "V", "S/V", "SEC")
 REQUIRES_KEYS = (
     "endorsement",
     "min_hours",
@@ -222,6 +224,9 @@ def validate_rules(data: Any) -> list[str]:
             if rid in seen:
                 errors.append(f"rules[{index}]: duplicate id {rid!r}")
             seen.add(rid)
+        status = rule.get("status") if isinstance(rule, Mapping) else None
+        if status in STATUSES and isinstance(legend, Mapping) and not _nonempty_str(legend.get(status)):
+            errors.append(f"rules[{index}]: status {status!r} is not explained in the legend")
     return errors
 
 

@@ -37,18 +37,54 @@ def rules():
 
 def test_shipped_file_validates(raw):
     assert validate_rules(raw) == []
-    assert str(raw["last_verified"]) == "2026-11-26"
+    assert str(raw["last_verified"]) == "2026-11-30"
     assert "not legal advice" in raw["notice"].lower()
-    assert {"S", "V"} <= set(raw["legend"])
+    assert {"S", "V", "S/V", "SEC"} <= set(raw["legend"])
+
+
+# Rows re-checked on 2026-11-30; every other row keeps the date it was last checked.
+RECHECKED = {"wa-mt-intraoral-endorsement", "wa-mt-intraoral-standard-of-practice", "or-mt-internal-cavities",
+             "nc-mt-body-cavities", "nc-mt-health-history-consent", "oh-mt-tmj-referral", "bc-dh-omt-adpie"}
 
 
 def test_every_row_has_verified_on_and_a_source(rules):
     assert rules.rules
     for rule in rules.rules:
-        assert date.fromisoformat(rule["verified_on"]) == date(2026, 11, 26), rule["id"]
+        expected = date(2026, 11, 30) if rule["id"] in RECHECKED else date(2026, 11, 26)
+        assert date.fromisoformat(rule["verified_on"]) == expected, rule["id"]
         assert rule["source_cite"].strip(), rule["id"]
         assert rule["source_url"] is None or rule["source_url"].startswith(("https://", "http://"))
-        assert rule["status"] in {"S", "V", "S/V"}
+        assert rule["status"] in {"S", "V", "S/V", "SEC"}
+
+
+def test_rows_name_their_primary_source_not_the_seed(raw):
+    text = DEFAULT_PATH.read_text(encoding="utf-8").lower()
+    assert "seed" not in text
+    for rule in raw["rules"]:
+        assert "as cited in" not in rule["source_cite"].lower(), rule["id"]
+        # A citation names a statute, a regulation or a regulator's own document, not a web page.
+        assert not rule["source_cite"].lower().startswith(("http", "www")), rule["id"]
+
+
+def test_secondary_only_rows_say_so(rules):
+    oregon = rules.get("or-mt-internal-cavities")
+    assert oregon["status"] == "SEC" and "massageschoolnotes" in oregon["source_url"]
+    assert rules.get("oh-mt-intraoral-permitted")["status"] == "SEC"
+    assert rules.get("nc-mt-health-history-consent")["status"] == "SEC"
+    # Rows read in the official text today are S and point at the official site.
+    for rid in ("wa-mt-intraoral-endorsement", "wa-mt-intraoral-standard-of-practice"):
+        row = rules.get(rid)
+        assert row["status"] == "S" and row["source_url"].startswith("https://app.leg.wa.gov/"), rid
+    assert "246-830-550(1)(h)" in rules.get("wa-mt-intraoral-standard-of-practice")["source_cite"]
+
+
+def test_a_status_missing_from_the_legend_is_refused(raw):
+    data = copy.deepcopy(raw)
+    del data["legend"]["SEC"]
+    errors = validate_rules(data)
+    assert any("status 'SEC' is not explained in the legend" in e for e in errors)
+    data["rules"] = [r for r in data["rules"] if r["status"] != "SEC"]
+    assert validate_rules(data) == []
 
 
 def test_every_jurisdiction_in_domain_table_is_covered(rules):
@@ -79,7 +115,7 @@ def test_known_rules(rules):
 
 
 def test_dates_are_iso_strings_after_loading(rules):
-    assert rules.last_verified == "2026-11-26"
+    assert rules.last_verified == "2026-11-30"
     for rule in rules.rules:
         assert isinstance(rule["verified_on"], str)
         assert rule["source_last_updated"] is None or date.fromisoformat(rule["source_last_updated"])

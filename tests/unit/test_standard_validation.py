@@ -23,7 +23,7 @@ from lms.standards.validation import (
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD_PATH = ROOT / "courses" / "omr" / "standard.yaml"
 SHIPPED = STANDARD_PATH.read_text(encoding="utf-8")
-MODULE_IDS = {f"M{n}" for n in range(1, 11)}
+MODULE_IDS = {f"M{n}" for n in range(1, 12)}
 
 
 def line_of(text: str, needle: str, occurrence: int = 1) -> int:
@@ -80,7 +80,7 @@ def test_shipped_requirements_and_scopes(standard):
     assert reqs["P1"]["type"] == "profession" and len(reqs["P1"]["params"]["professions"]) == 9
     assert reqs["P2"]["params"] == {"min_hours": 28}
     assert reqs["P3"] == {**reqs["P3"], "type": "screening_route", "scope": "intraoral"}
-    assert reqs["MODULES"]["params"]["modules"] == [f"M{n}" for n in range(1, 11)]
+    assert reqs["MODULES"]["params"]["modules"] == [f"M{n}" for n in range(1, 12)]
     assert reqs["H-LAB"]["params"] == {"category": "lab_in_person", "min_hours": 16}
     assert reqs["H-CLIN"]["params"]["min_hours"] == 20
     assert reqs["H-SESSIONS"]["params"]["min_sessions"] == 30
@@ -321,12 +321,12 @@ def test_missing_key_in_a_nested_item_points_at_the_item():
 
 
 def test_unknown_module_with_program_module_ids():
-    _, errors = check(SHIPPED, module_ids=MODULE_IDS - {"M10"})
+    _, errors = check(SHIPPED, module_ids=MODULE_IDS - {"M11"})
     assert [(e.line, e.message) for e in errors] == [
         (
             line_of(SHIPPED, "params: {modules: [M1,"),
-            "requirements[MODULES]: module 'M10' is not a module of the program; did you mean 'M1'? "
-            "(modules: M1, M2, M3, M4, M5, M6, M7, M8, M9)",
+            "requirements[MODULES]: module 'M11' is not a module of the program; did you mean 'M1'? "
+            "(modules: M1, M2, M3, M4, M5, M6, M7, M8, M9, M10)",
         )
     ]
     assert check(SHIPPED)[1] == []  # without module ids there is nothing to compare with

@@ -35,9 +35,11 @@ ACCESS = {
     "admin.set_enabled": {A}, "admin.standards": {A}, "reports.cohort_csv_download": {A},
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
     "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
+    "diagrams.show": {T, I, A},
 }
 
-PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy"}
+PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",
+          "program_id": "omr", "diagram": "screening-flow"}
 
 
 def _build(rule, values):

@@ -317,7 +317,7 @@ def test_record_stores_what_was_printed_and_what_it_rests_on(ctx, program):
     assert sorted(c["id"] for c in evidence["competencies_signed_off"]) == sorted(f"C{i}" for i in range(1, 11))
     assert all(c["title"] for c in evidence["competencies_signed_off"])
     assert evidence["screening_route"].startswith("D")
-    assert evidence["modules_completed"] == [f"M{i}" for i in range(1, 11)]
+    assert evidence["modules_completed"] == [f"M{i}" for i in range(1, 12)]
 
     assert cert.pdf_bytes.startswith(b"%PDF-")
     assert cert.pdf_sha256 == hashlib.sha256(cert.pdf_bytes).hexdigest()

@@ -53,7 +53,7 @@ def test_regulations_page_is_public_with_the_not_legal_advice_note(client, rules
     assert "Not legal advice." in page
     assert " ".join(ruleset.notice.split()) in page
     assert f"Last verified {ruleset.last_verified}." in page
-    assert ruleset.last_verified == "2026-11-26"
+    assert ruleset.last_verified == "2026-11-30"
     assert f"{len(ruleset.rules)} rule(s)." in page
     assert [row[3] for row in table_rows(resp)] == _summaries(ruleset.rules)
 
@@ -103,7 +103,7 @@ def test_csv_download_has_a_header_and_the_filtered_rows(client, ruleset):
     assert {r["jurisdiction"] for r in rows} == {"US-WA"} and {r["profession"] for r in rows} == {"massage_therapist"}
     endorsement = next(r for r in rows if r["id"] == "wa-mt-intraoral-endorsement")
     assert endorsement["requires.endorsement"] == "true" and endorsement["requires.min_hours"] == "16"
-    assert endorsement["verified_on"] == "2026-11-26" and endorsement["status"] == "S"
+    assert endorsement["verified_on"] == "2026-11-30" and endorsement["status"] == "S"
 
     text_rows = _csv(client.get("/regulations.csv", query_string={"q": "endorsement"}))
     assert [r["id"] for r in text_rows] == [r["id"] for r in ruleset.search("endorsement")]
