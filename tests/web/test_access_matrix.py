@@ -33,6 +33,9 @@ ACCESS = {
     "admin.set_enabled": {A}, "admin.standards": {A}, "reports.cohort_csv_download": {A},
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
     "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
+    # The provider directory and the access-gap report
+    "directory.index": PUBLIC, "directory.print_pdf": PUBLIC, "directory_api.api_search": PUBLIC,
+    "directory.access_report": PUBLIC, "directory.access_csv": {A}, "directory.listing": {T}, "directory.withdraw": {T},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy"}
@@ -93,7 +96,7 @@ def test_mutating_routes_refuse_get(app):
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
-        "decide_request"}}
+        "decide_request", "withdraw"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
