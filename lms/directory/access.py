@@ -57,7 +57,7 @@ def _requirement_phrase(requires: dict) -> str:
         parts.append("a witness on request")
     if requires.get("gloves"):
         parts.append("gloves")
-    return ", ".join(parts) if parts else "a rule is on file, with no specific requirement recorded"
+    return ", ".join(parts) if parts else "rule on file, no specific requirement recorded"
 
 
 def regulatory_status(rules: list[dict]) -> list[str]:
