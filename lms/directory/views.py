@@ -69,7 +69,7 @@ def index():
     result, error, status = _run_search(request.args)
     tiles = current_app.config.get("DIRECTORY_TILE_URL") or ""
     origin = tile_origin(tiles)
-    entries = [operations.public_entry(h, _verify_url(h.certificate.serial)) for h in result.hits] if result else []
+    entries = [operations.public_entry(h, _verify_url(h.row.serial)) for h in result.hits] if result else []
     response = Response(render_template(
         "directory/index.html", result=result, entries=entries, error=error, args=request.args,
         tile_url=tiles if origin else "", tile_attribution=current_app.config.get("DIRECTORY_TILE_ATTRIBUTION", ""),
@@ -90,7 +90,7 @@ def print_pdf():
         result = operations.search(params, limit=operations.PRINT_LIMIT)
     except (operations.SearchError, UnknownPlace) as exc:
         return render_template("directory/print_error.html", error=str(exc), **_filters()), 400
-    entries = [operations.public_entry(h, _verify_url(h.certificate.serial)) for h in result.hits]
+    entries = [operations.public_entry(h, _verify_url(h.row.serial)) for h in result.hits]
     pdf = render_list(result, entries)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": "inline; filename=orocert-providers.pdf"})
@@ -177,5 +177,5 @@ def api_search():
         "page": p.page,
         "per_page": p.per_page,
         "pages": result.pages,
-        "results": [operations.public_entry(h, _verify_url(h.certificate.serial)) for h in result.hits],
+        "results": [operations.public_entry(h, _verify_url(h.row.serial)) for h in result.hits],
     })

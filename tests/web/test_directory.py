@@ -477,3 +477,21 @@ def test_demo_lists_three_providers_and_revoking_the_hygienist_removes_them(ctx,
     refresh()
     _, payload = api(client, near="Vancouver", radius_km=50)
     assert "Harper Quinn Hygienist" not in names(payload)
+
+
+def test_a_search_costs_the_same_few_statements_however_many_providers_match(three, client, app):
+    """Listings and their certificates come in one statement: no query per result, on the page or in the API."""
+    from lms.core.database import count_statements
+
+    def cost(url):
+        with count_statements(app) as statements:
+            assert client.get(url).status_code == 200
+        return len(statements)
+
+    urls = ["/directory?near=Vancouver&radius_km=1000", "/api/v1/directory?near=Vancouver&radius_km=1000"]
+    before = [cost(u) for u in urls]
+    for i in range(6):
+        list_in(certified(f"Extra Provider {i}"), "Vancouver, BC")
+    db.session.commit()
+    assert [cost(u) for u in urls] == before
+    assert max(before) <= 3
