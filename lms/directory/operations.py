@@ -138,8 +138,8 @@ def save_listing(user, data: dict) -> DirectoryListing:
     listing = listing_of(user.id)
     wants_listed = bool(data.get("listed"))
     if wants_listed and active_certificate(user.id) is None:
-        raise ListingError("Only holders of an active certificate can be listed. Your listing is saved as "
-                           "not shown." if listing else "Only holders of an active certificate can be listed.")
+        raise ListingError("Only holders of an active certificate can be listed. Untick “Show my listing” to "
+                           "save your details for later.")
     try:
         place: Place = resolve_city(data.get("city", ""))
     except UnknownPlace as exc:
