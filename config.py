@@ -50,6 +50,11 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per 15 minutes"
     PUBLIC_API_RATE_LIMIT = "120 per minute"
 
+    # Directory map tiles: a URL template such as "https://tile.openstreetmap.org/{z}/{x}/{y}.png". Empty (the
+    # default) shows no map, only the list; when set, the directory page's CSP allows images from that host only.
+    DIRECTORY_TILE_URL = os.environ.get("DIRECTORY_TILE_URL", "")
+    DIRECTORY_TILE_ATTRIBUTION = os.environ.get("DIRECTORY_TILE_ATTRIBUTION", "")
+
     # Certificate issuer identity and signing material. In development they are generated into the instance folder.
     ISSUER_NAME = os.environ.get("ISSUER_NAME", "OroCert Certification Registry")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

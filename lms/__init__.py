@@ -110,6 +110,18 @@ def register_blueprints(app: Flask) -> None:
     from lms.training.diagrams import bp as diagrams_bp
 
     app.register_blueprint(diagrams_bp)  # course diagrams shown inline in module pages
+    register_directory(app)
+
+
+def register_directory(app: Flask) -> None:
+    """The public provider directory, its JSON API and the access-gap report."""
+    from lms.directory.views import api_bp as directory_api_bp
+    from lms.directory.views import bp as directory_bp
+    from lms.extensions import csrf
+
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(directory_api_bp)
+    csrf.exempt(directory_api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -199,7 +199,7 @@ def seed() -> list[str]:
             .where(User.email == "hygienist@orocert.test", Certificate.is_current.is_(True))).scalar_one_or_none()
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         extra = [f"Demo certificate: {serial} — verify at {base}/verify/{serial}"] if serial else []
-        return ["Demo data already present."] + lines + extra
+        return ["Demo data already present."] + lines + extra + _seed_directory()
     today = date.today()
     admin = _user(ADMIN, "Alex Admin", "admin")
     instructor = _user("instructor@orocert.test", "Ines Instructor", "instructor", "massage_therapist")
@@ -250,4 +250,10 @@ def seed() -> list[str]:
     result = issue_certificate(hyg, actor=admin)
     lines.append(f"Demo certificate: {result.certificate.serial} — verify at "
                  f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{result.certificate.serial}")
-    return lines
+    return lines + _seed_directory()
+
+
+def _seed_directory() -> list[str]:
+    from lms.directory.demo import seed_directory
+
+    return seed_directory()

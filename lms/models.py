@@ -10,6 +10,7 @@ from lms.certificates.models import (  # noqa: F401
     VerificationEvent,
 )
 from lms.core.audit import AuditEvent  # noqa: F401
+from lms.directory.models import DirectoryListing  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
 from lms.providers.models import (  # noqa: F401
     AdvancedStanding,

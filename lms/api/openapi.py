@@ -1,5 +1,7 @@
 """OpenAPI 3.1 description of the public verification API."""
 
+from lms.directory.openapi import directory_path
+
 STATUS = {"type": "string", "enum": ["active", "expired", "revoked"]}
 ERROR = {
     "type": "object",
@@ -153,6 +155,7 @@ def openapi_document(base_url: str) -> dict:
                     },
                 }
             },
+            "/directory": directory_path(err),
             "/verify/bulk": {
                 "post": {
                     "operationId": "verifyBulk",

@@ -36,6 +36,9 @@ ACCESS = {
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
     "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
     "diagrams.show": {T, I, A},
+    # The provider directory and the access-gap report
+    "directory.index": PUBLIC, "directory.print_pdf": PUBLIC, "directory_api.api_search": PUBLIC,
+    "directory.access_report": PUBLIC, "directory.access_csv": {A}, "directory.listing": {T}, "directory.withdraw": {T},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",
@@ -98,7 +101,7 @@ def test_mutating_routes_refuse_get(app):
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
-        "clear_revocation"}}
+        "clear_revocation", "withdraw"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint

@@ -110,7 +110,10 @@ def test_all_json_is_a_list_of_every_enrolled_trainee(runner, demo):
     payload = _json(runner, "--all")
     assert isinstance(payload, list)
     assert [p["trainee"]["email"] for p in payload] == ["hygienist@orocert.test", "massage@orocert.test",
-                                                         "slp@orocert.test"]
+                                                         "slp@orocert.test",
+                                                         # certified by the directory demo
+                                                         "dentist.seattle@orocert.test",
+                                                         "hygienist.calgary@orocert.test"]
     for p in payload:
         _check_shape(p)
     assert payload[1] == _json(runner, "massage@orocert.test")

@@ -1,0 +1,1 @@
+"""The public directory of certified providers and the access-gap report."""
