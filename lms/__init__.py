@@ -47,6 +47,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_request_hooks(app)
+    register_notifications(app)
     return app
 
 
@@ -107,6 +108,12 @@ def register_blueprints(app: Flask) -> None:
                regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
+
+
+def register_notifications(app: Flask) -> None:
+    from lms.notifications.setup import init_app
+
+    init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -10,6 +10,12 @@ from lms.certificates.models import (  # noqa: F401
 )
 from lms.core.audit import AuditEvent  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
+from lms.notifications.models import (  # noqa: F401
+    Notification,
+    NotificationPreference,
+    OutboxEmail,
+    SentReminder,
+)
 from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile  # noqa: F401
 from lms.renewal.models import ContinuingEducation, RenewalRequest  # noqa: F401
 from lms.screening.models import CollaborationAgreement, Screening  # noqa: F401

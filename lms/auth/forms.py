@@ -58,3 +58,19 @@ class CreateUserForm(FlaskForm):
         from lms.providers.professions import profession_choices
 
         self.profession.choices = [("", "—")] + list(profession_choices())
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _check_email])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), _check_password],
+                             description="At least 12 characters. Long passphrases are welcome.")
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField("New email address", validators=[DataRequired(), Length(max=254), _check_email])
+    email_password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])

@@ -31,6 +31,7 @@ from lms.eligibility.engine import Decision, hours_by_category
 from lms.eligibility.service import TraineeDecision, decision_for
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
+from lms.notifications import notify
 from lms.providers.professions import PROFESSIONS
 
 
@@ -217,6 +218,7 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
         return IssueResult(winner, False)
     audit.record("certificate.issue", "certificate", cert.serial, actor=actor, trainee=trainee.id,
                  endorsements=endorsements, sha256=cert.pdf_sha256, renews=renews.serial if renews else None)
+    notify(trainee, "certificate.issued", cert)
     return IssueResult(cert, True)
 
 
@@ -232,4 +234,5 @@ def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None) -> 
     db.session.add(rev)
     db.session.flush()
     audit.record("certificate.revoke", "certificate", cert.serial, actor=actor, reason=reason.strip())
+    notify(cert.trainee, "certificate.revoked", cert, reason=reason.strip())
     return rev

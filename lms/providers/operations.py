@@ -10,6 +10,7 @@ from lms.core import audit
 from lms.core.timeutil import utcnow
 from lms.core.uploads import StoredUpload
 from lms.extensions import db
+from lms.notifications import notify
 from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile
 
 
@@ -73,6 +74,7 @@ def decide_omt_credential(cred: OmtCredential, *, decision: str, reason: str, ac
     cred.decision_reason = reason.strip() or None
     db.session.flush()
     audit.record(f"omt.{decision}", "omt_credential", cred.id, actor=actor, reason=reason.strip())
+    notify(cred.user, f"omt.{decision}", cred, reason=reason.strip())
     return cred
 
 

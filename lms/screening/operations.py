@@ -8,6 +8,7 @@ from datetime import date
 from lms.core import audit
 from lms.core.timeutil import today, utcnow
 from lms.extensions import db
+from lms.notifications import notify
 from lms.screening.checklist import ABSOLUTE_LABELS, RELATIVE_LABELS, STRUCTURES
 from lms.screening.gate import clearance_days_for, current_agreement, is_dental
 from lms.screening.models import CollaborationAgreement, Screening
@@ -126,4 +127,5 @@ def decide_agreement(agreement: CollaborationAgreement, decision: str, *, actor,
     agreement.decision_reason = reason.strip() or None
     db.session.flush()
     audit.record(f"agreement.{decision}", "agreement", agreement.id, actor=actor, reason=reason.strip())
+    notify(agreement.trainee, f"agreement.{decision}", agreement, reason=reason.strip())
     return agreement
