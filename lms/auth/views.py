@@ -135,13 +135,21 @@ def reset_password(token):
     return render_template("auth/reset.html", form=form), 400 if request.method == "POST" else 200
 
 
-@bp.get("/verify-email/<token>")
+def _confirm_page(title: str, text: str, button: str):
+    """Links in emails open a page with a button: mail scanners that fetch links change nothing."""
+    return render_template("auth/confirm_link.html", title=title, text=text, button=button)
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
 def verify_email(token):
     try:
         email_flows.verify_email(token)
     except email_flows.TokenError as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc)), 400
+    if request.method == "GET":
+        db.session.rollback()
+        return _confirm_page("Confirm your email address", "Confirm that this address is yours.", "Confirm")
     db.session.commit()
     flash("Thank you: your email address is verified.", "success")
     return redirect(url_for("main.dashboard") if current_user.is_authenticated else url_for("auth.login"))
@@ -180,13 +188,18 @@ def change_email():
     return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), email_form=email_form), 400
 
 
-@bp.get("/account/email/<token>")
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
 def confirm_email_change(token):
     try:
         user = email_flows.confirm_email_change(token)
     except email_flows.TokenError as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc)), 400
+    if request.method == "GET":
+        new = user.email
+        db.session.rollback()
+        return _confirm_page("Confirm your new email address",
+                             f"Use {new} for your OroCert account from now on.", "Confirm the change")
     db.session.commit()
     flash(f"Your email address is now {user.email}.", "success")
     return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))

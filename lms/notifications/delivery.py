@@ -97,15 +97,19 @@ def deliver_pending(*, limit: int = 200, now: datetime | None = None) -> Deliver
             if row is None:
                 db.session.commit()
                 continue
+            # Take a lease before sending: the row is not due again until the backoff has passed, so a crash or a
+            # concurrent deliverer cannot send it twice in the meantime.
             row.attempts += 1
             row.last_attempt_at = utcnow()
+            row.next_attempt_at = now + backoff(row.attempts)
+            db.session.commit()
             try:
                 if connection is None:
                     _write_file(row)
                 else:
                     build_message(row, connection).send()
             except (OSError, smtplib.SMTPException) as exc:
-                _record_failure(row, exc, now)
+                _record_failure(row, exc)
                 report.failed += 1
                 connection = _reset(connection)
             else:
@@ -117,12 +121,10 @@ def deliver_pending(*, limit: int = 200, now: datetime | None = None) -> Deliver
     return report
 
 
-def _record_failure(row: OutboxEmail, exc: Exception, now: datetime) -> None:
+def _record_failure(row: OutboxEmail, exc: Exception) -> None:
     row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
     if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         row.status = "failed"
-    else:
-        row.next_attempt_at = now + backoff(row.attempts)
 
 
 def _reset(connection):

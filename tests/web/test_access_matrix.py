@@ -33,6 +33,11 @@ ACCESS = {
     "admin.set_enabled": {A}, "admin.standards": {A}, "reports.cohort_csv_download": {A},
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
     "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
+    "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.verify_email": PUBLIC,
+    "auth.confirm_email_change": PUBLIC, "auth.resend_verification": ANY, "auth.change_email": ANY,
+    "notifications.index": ANY, "notifications.read_all": ANY, "notifications.open_one": ANY,
+    "notifications.preferences": ANY, "notifications.preferences_by_link": PUBLIC,
+    "notifications.outbox": {A}, "notifications.retry": {A},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy"}
