@@ -94,7 +94,7 @@ def _agreement_reminders(on: date, sent: Counter) -> None:
         .options(selectinload(CollaborationAgreement.trainee)).order_by(CollaborationAgreement.id)).scalars()
     for agreement in agreements:
         days = (agreement.valid_until - on).days
-        threshold = threshold_for(days + 1, AGREEMENT_THRESHOLDS)  # an agreement ending today still counts
+        threshold = threshold_for(max(days, 1), AGREEMENT_THRESHOLDS)  # an agreement ending today still counts
         if threshold is None or not agreement.trainee.is_enabled:
             continue
         if _once(f"agreement:{agreement.id}:{threshold}", agreement.trainee, on, "reminder.agreement_expiring",
