@@ -142,13 +142,14 @@ def send_verification(user: User, *, force: bool = False) -> None:
           action="Confirm your address")
 
 
-def verify_email(token: str) -> User:
+def verify_email(token: str, *, apply: bool = True) -> User:
+    """Check the link and (when ``apply``) mark the address verified."""
     data = _load("verify", token, VERIFY_MAX_AGE,
                  "That link has expired. Sign in and send a new one from your account page.")
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
     if user is None or user.email != data.get("e"):
         raise TokenError("That link is for an address this account no longer uses.")
-    if user.email_verified_at is None:
+    if apply and user.email_verified_at is None:
         user.email_verified_at = utcnow()
         audit.record("user.email_verified", "user", user.id, actor=user)
     return user
@@ -221,7 +222,8 @@ def request_email_change(user: User, *, password: str, new_email: str) -> str:
     return new_email
 
 
-def confirm_email_change(token: str) -> User:
+def confirm_email_change(token: str, *, apply: bool = True) -> tuple[User, str]:
+    """Check the link and (when ``apply``) move the account to the new address. Returns the user and the address."""
     from lms.notifications import notify
 
     data = _load("change", token, CHANGE_MAX_AGE, "That link has expired. Ask for the change again.")
@@ -231,6 +233,8 @@ def confirm_email_change(token: str) -> User:
     new = normalize_email(data.get("n", ""))
     if find_by_email(new) is not None:
         raise TokenError("That address now belongs to another account; the change was not made.")
+    if not apply:
+        return user, new
     old = user.email
     user.email, user.email_verified_at = new, utcnow()
     db.session.flush()
@@ -239,4 +243,4 @@ def confirm_email_change(token: str) -> User:
     _mail(old, "Your OroCert email address was changed",
           [f"The email address of your OroCert account was changed from {old} to {new}.",
            "If you did not do this, contact an administrator at once."], "security.email_changed", user=user)
-    return user
+    return user, new

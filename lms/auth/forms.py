@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
 
 
 # A structural check only: one @, no spaces or control characters, a dotted domain. WTForms' Email() validator would
-# need the separate email_validator package, and the app never sends mail, so deliverability is not in question.
+# need the separate email_validator package; whether the address works is proven by the verification email.
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+")
 
 

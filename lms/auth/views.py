@@ -143,12 +143,11 @@ def _confirm_page(title: str, text: str, button: str):
 @bp.route("/verify-email/<token>", methods=["GET", "POST"])
 def verify_email(token):
     try:
-        email_flows.verify_email(token)
+        email_flows.verify_email(token, apply=request.method == "POST")
     except email_flows.TokenError as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc)), 400
     if request.method == "GET":
-        db.session.rollback()
         return _confirm_page("Confirm your email address", "Confirm that this address is yours.", "Confirm")
     db.session.commit()
     flash("Thank you: your email address is verified.", "success")
@@ -191,13 +190,11 @@ def change_email():
 @bp.route("/account/email/<token>", methods=["GET", "POST"])
 def confirm_email_change(token):
     try:
-        user = email_flows.confirm_email_change(token)
+        user, new = email_flows.confirm_email_change(token, apply=request.method == "POST")
     except email_flows.TokenError as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc)), 400
     if request.method == "GET":
-        new = user.email
-        db.session.rollback()
         return _confirm_page("Confirm your new email address",
                              f"Use {new} for your OroCert account from now on.", "Confirm the change")
     db.session.commit()

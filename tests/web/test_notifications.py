@@ -304,3 +304,31 @@ def test_demo_hygienist_gets_an_expiry_reminder_once(ctx, runner, smtp):  # noqa
     assert len(smtp.messages) == count
     deliver = runner.invoke(args=["notifications", "deliver"])
     assert deliver.exit_code == 0 and "0 sent, 0 failed" in deliver.output
+
+
+def test_a_message_that_gave_up_waits_for_the_admin_and_retry_now_sends_it(make_app):
+    port = free_port()
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DELIVER_AFTER_REQUEST=False, MAIL_MAX_ATTEMPTS=1)
+    forget_cached_user(app)
+    with app.app_context():
+        create_user(email="pat@example.test")
+        create_user("admin", email="root@example.test")
+        db.session.commit()
+    assert app.test_client().post("/forgot-password", data={"email": "pat@example.test"}).status_code == 302
+    with app.app_context():
+        assert deliver_pending().failed == 1
+        row = db.session.execute(sa.select(OutboxEmail)).scalar_one()
+        row_id = row.id
+        assert row.status == "failed"
+        assert deliver_pending(now=row.next_attempt_at + timedelta(days=1)).sent == 0  # given up: no more retries
+    admin = signed_in_client(app, "root@example.test")
+    assert "given up" in page_text(admin.get("/notifications/outbox"))
+    trainee = signed_in_client(app, "pat@example.test")
+    assert trainee.post(f"/notifications/outbox/{row_id}/retry").status_code == 403
+    sink = SmtpSink(port).start()
+    try:
+        resp = admin.post(f"/notifications/outbox/{row_id}/retry", follow_redirects=True)
+        assert "1 sent, 0 failed" in page_text(resp)
+        assert len(sink.to("pat@example.test")) == 1
+    finally:
+        sink.stop()
