@@ -153,12 +153,17 @@ def problems(limit: int = 200) -> list[OutboxEmail]:
 
 
 def _deliver_in_context(app: Flask) -> None:
+    from lms.core.database import set_write_intent
+
+    set_write_intent(True)  # SQLite: claim rows with BEGIN IMMEDIATE, like every other writer
     with app.app_context():
         try:
             deliver_pending()
         except Exception:  # noqa: BLE001 - delivery must never break the request that queued the mail
             app.logger.exception("email delivery after the request failed; the messages stay in the outbox")
             db.session.rollback()
+        finally:
+            set_write_intent(False)
 
 
 def init_app(app: Flask) -> None:

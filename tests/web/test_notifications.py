@@ -332,3 +332,12 @@ def test_a_message_that_gave_up_waits_for_the_admin_and_retry_now_sends_it(make_
         assert len(sink.to("pat@example.test")) == 1
     finally:
         sink.stop()
+
+
+def test_email_parts_escape_what_people_typed(ctx):
+    from lms.notifications.operations import render_email
+
+    text, html = render_email("Subject", ["Reason given: <script>alert(1)</script> & more"],
+                              action_url="http://localhost/hours/", action="Open", preferences_url=None)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+    assert "<script>alert(1)</script> & more" in text  # plain text stays as typed
