@@ -29,6 +29,7 @@ db: setup
 
 run: db
 	@echo "OroCert is starting on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
+	@if [ -z "$$MAIL_SERVER" ]; then echo "No MAIL_SERVER set: emails are written as .eml files to instance/outbox/"; else echo "Email goes to $$MAIL_SERVER:$${MAIL_PORT:-25}"; fi
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup system-deps

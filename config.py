@@ -65,6 +65,16 @@ class Config:
     CREDENTIAL_KEY_PATH = os.environ.get("CREDENTIAL_KEY_PATH")  # Ed25519 key for Open Badges proofs
     GENERATE_DEV_KEYS = True
 
+    # Outgoing email (Flask-Mailman). Without MAIL_SERVER, messages are written as .eml files under instance/outbox/.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes", "on")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "OroCert <no-reply@orocert.invalid>")
+    MAIL_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed and waits on the admin page for a manual retry
+
     INSTANCE_PATH = None  # resolved in create_app
 
     DEBUG = False
@@ -84,6 +94,7 @@ class TestingConfig(Config):
     PUBLIC_BASE_URL = "http://localhost"
     # Still scrypt, at a cost that keeps the suite fast; production keeps the full-cost default.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a hashing method, not a password
+    MAIL_SERVER = None  # tests start their own SMTP server and pass its address explicitly
 
 
 class ProductionConfig(Config):

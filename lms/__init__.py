@@ -47,6 +47,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_request_hooks(app)
+    register_notifications(app)
     return app
 
 
@@ -122,6 +123,12 @@ def register_directory(app: Flask) -> None:
     app.register_blueprint(directory_bp)
     app.register_blueprint(directory_api_bp)
     csrf.exempt(directory_api_bp)
+
+
+def register_notifications(app: Flask) -> None:
+    from lms.notifications.setup import init_app
+
+    init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -16,6 +16,7 @@ from lms.auth.models import User
 from lms.auth.operations import create_user
 from lms.core.uploads import store_upload
 from lms.extensions import db
+from lms.notifications import muted
 
 DEMO_PASSWORD = "orocert-demo-passphrase"  # noqa: S105 - published demo accounts, never in production
 ADMIN = "admin@orocert.test"
@@ -35,7 +36,8 @@ SIGN_INS = [
 
 def _user(email, name, role, profession=None):
     existing = db.session.execute(sa.select(User).filter_by(email=email)).scalar_one_or_none()
-    return existing or create_user(email=email, name=name, role=role, password=DEMO_PASSWORD, profession=profession)
+    return existing or create_user(email=email, name=name, role=role, password=DEMO_PASSWORD, profession=profession,
+                                   verified=True)
 
 
 def _evidence(user, kind):
@@ -177,6 +179,7 @@ def record_observations(user, enrollment, standard, assessors, today, only=None,
                 case_code=f"C{i + 1:02d}"), actor=actor)
 
 
+@muted  # the demo records past events: nobody is notified of them
 def seed() -> list[str]:
     """Create the demo population once; return the lines to print."""
     from lms.certificates.issuing import issue_certificate

@@ -12,6 +12,12 @@ from lms.certificates.models import (  # noqa: F401
 from lms.core.audit import AuditEvent  # noqa: F401
 from lms.directory.models import DirectoryListing  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
+from lms.notifications.models import (  # noqa: F401
+    Notification,
+    NotificationPreference,
+    OutboxEmail,
+    SentReminder,
+)
 from lms.providers.models import (  # noqa: F401
     AdvancedStanding,
     EvidenceFile,

@@ -43,6 +43,7 @@ from flask.cli import with_appcontext
 
 from lms.core.database import set_write_intent
 from lms.extensions import db
+from lms.notifications import muted
 
 SCALE_DOMAIN = "scale.orocert.test"
 SCALE_PASSWORD = "orocert-scale-passphrase"  # noqa: S105 - published on purpose: generated load-test accounts
@@ -132,7 +133,8 @@ def _evidence(user, kind):
 def _create_user(email, name, role, profession=None):
     from lms.auth.operations import create_user
 
-    return create_user(email=email, name=name, role=role, password=SCALE_PASSWORD, profession=profession)
+    return create_user(email=email, name=name, role=role, password=SCALE_PASSWORD, profession=profession,
+                       verified=True)
 
 
 def _archetype(spec: Archetype, n: int, run: str, program, standard, staff, today: date):
@@ -414,6 +416,7 @@ def _now():
     return utcnow()
 
 
+@muted  # generated history: nobody is notified of it
 def build_population(trainees: int, *, seed: int = 7, echo=None) -> ScaleReport:
     """Add ``trainees`` trainees (plus their instructors and dental assessors) to the database; flushes, the caller
     commits. Returns counts and the time taken."""

@@ -21,10 +21,10 @@ def _next() -> int:
     return _counter["n"]
 
 
-def create_user(role="trainee", *, email=None, name=None, profession=None, password=PASSWORD):
+def create_user(role="trainee", *, email=None, name=None, profession=None, password=PASSWORD, verified=True):
     n = _next()
     user = _create_user(email=email or f"{role}{n}@example.test", name=name or f"{role.title()} {n}", role=role,
-                        password=password, profession=profession)
+                        password=password, profession=profession, verified=verified)
     db.session.flush()
     return user
 

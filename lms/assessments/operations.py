@@ -14,6 +14,7 @@ from lms.eligibility.competency import observation_passes
 from lms.eligibility.facts import DENTAL_PROFESSIONS, CriterionFact, ObservationFact
 from lms.extensions import db
 from lms.hours.models import HourEntry
+from lms.notifications import notify
 
 
 class AssessmentError(ValueError):
@@ -109,6 +110,7 @@ def record_observation(trainee, enrollment, standard_version, data: ObservationI
     audit.record("assessment.amend" if amends else "assessment.record", "assessment", assessment.id, actor=actor,
                  trainee=trainee.id, competency=comp["id"], level=data.level, passed=passed,
                  amends=amends.id if amends else None, reason=reason.strip() or None)
+    notify(trainee, "assessment.recorded", assessment)
     return assessment
 
 

@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
 
 
 # A structural check only: one @, no spaces or control characters, a dotted domain. WTForms' Email() validator would
-# need the separate email_validator package, and the app never sends mail, so deliverability is not in question.
+# need the separate email_validator package; whether the address works is proven by the verification email.
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+")
 
 
@@ -58,3 +58,19 @@ class CreateUserForm(FlaskForm):
         from lms.providers.professions import profession_choices
 
         self.profession.choices = [("", "—")] + list(profession_choices())
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _check_email])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), _check_password],
+                             description="At least 12 characters. Long passphrases are welcome.")
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField("New email address", validators=[DataRequired(), Length(max=254), _check_email])
+    email_password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])

@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Set when the owner follows the link sent to the address; unverified accounts cannot enroll or apply.
+    email_verified_at: Mapped[datetime | None]
+    verification_sent_at: Mapped[datetime | None]
 
     def set_password(self, password: str) -> None:
         from flask import current_app
@@ -62,6 +65,10 @@ class User(UserMixin, db.Model):
 
     def end_all_sessions(self) -> None:
         self.session_token = new_session_token()
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         return self.session_token

@@ -44,8 +44,10 @@ def find_by_email(email: str) -> User | None:
 
 
 def create_user(*, email: str, name: str, role: str, password: str, profession: str | None = None,
-                actor=None) -> User:
-    """Create an account. Raises AccountError with a readable message when the input cannot be used."""
+                actor=None, verified: bool = False) -> User:
+    """Create an account. Raises AccountError with a readable message when the input cannot be used.
+
+    ``verified`` marks the address as confirmed (accounts an administrator vouches for, demo accounts)."""
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
         raise AccountError(f"Unknown role '{role}'. Use one of: trainee, instructor, board, admin.")
@@ -58,7 +60,8 @@ def create_user(*, email: str, name: str, role: str, password: str, profession: 
         raise AccountError(problem)
     if find_by_email(email):
         raise AccountError("An account with that email already exists.")
-    user = User(email=email, name=name.strip(), role=role, profession=profession or None)
+    user = User(email=email, name=name.strip(), role=role, profession=profession or None,
+                email_verified_at=utcnow() if verified else None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -93,6 +96,9 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(problem)
     user.set_password(new)  # also rotates the session token: every other session ends
     audit.record("user.password_change", "user", user.id, actor=user)
+    from lms.notifications import notify
+
+    notify(user, "security.password_changed", user)
 
 
 def sign_out(user: User) -> None:

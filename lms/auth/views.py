@@ -1,9 +1,15 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.auth import operations
-from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
-from lms.auth.models import Role
+from lms.auth import email_flows, operations
+from lms.auth.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from lms.auth.sessions import start_session
 from lms.core.security import safe_next
 from lms.extensions import db, limiter
@@ -62,24 +68,138 @@ def logout():
     return redirect(url_for("main.index"))
 
 
+CHECK_EMAIL = ("Check your email: we sent a message to {email}. Follow the link in it to confirm your address, "
+               "then sign in.")
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], error_message="Too many registrations from here. Please wait.")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = operations.create_user(email=form.email.data, name=form.name.data, role=Role.TRAINEE.value,
-                                          password=form.password.data)
+            email_flows.register(email=form.email.data, name=form.name.data, password=form.password.data)
         except operations.AccountError as exc:
             db.session.rollback()
             form.email.errors.append(str(exc))
             return render_template("auth/register.html", form=form), 400
         db.session.commit()
-        _sign_in(user)
-        flash("Welcome to OroCert. Start by completing your provider profile.", "success")
-        return redirect(url_for("providers.profile"))
+        # The same answer whether or not the address already had an account.
+        flash(CHECK_EMAIL.format(email=operations.normalize_email(form.email.data)), "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form), 400 if request.method == "POST" else 200
+
+
+RESET_SENT = ("If an account uses {email}, we have sent it a link to choose a new password. The link works for one "
+              "hour. Nothing arrived? Check the spam folder, or ask again in a few minutes.")
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], error_message="Too many requests. Please wait and try again.")
+@limiter.limit(_login_limit, key_func=lambda: "reset:" + _account_key(), methods=["POST"],
+               error_message="Too many requests for this address. Please wait and try again.")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email_flows.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(RESET_SENT.format(email=operations.normalize_email(form.email.data)), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        email_flows.user_for_reset_token(token)
+    except email_flows.TokenError as exc:
+        db.session.rollback()
+        return render_template("auth/link_problem.html", message=str(exc)), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            email_flows.reset_password(token, form.password.data)
+        except (operations.AccountError, email_flows.TokenError) as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+            return render_template("auth/reset.html", form=form), 400
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        session.clear()
+        flash("Your password was changed and every session was signed out. Sign in with your new password.",
+              "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 400 if request.method == "POST" else 200
+
+
+def _confirm_page(title: str, text: str, button: str):
+    """Links in emails open a page with a button: mail scanners that fetch links change nothing."""
+    return render_template("auth/confirm_link.html", title=title, text=text, button=button)
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+def verify_email(token):
+    try:
+        email_flows.verify_email(token, apply=request.method == "POST")
+    except email_flows.TokenError as exc:
+        db.session.rollback()
+        return render_template("auth/link_problem.html", message=str(exc)), 400
+    if request.method == "GET":
+        return _confirm_page("Confirm your email address", "Confirm that this address is yours.", "Confirm")
+    db.session.commit()
+    flash("Thank you: your email address is verified.", "success")
+    return redirect(url_for("main.dashboard") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.post("/account/verification")
+@login_required
+def resend_verification():
+    try:
+        email_flows.send_verification(current_user._get_current_object())
+    except operations.AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("auth.account"))
+    db.session.commit()
+    flash(f"We sent a new link to {current_user.email}.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    email_form = ChangeEmailForm()
+    if email_form.validate_on_submit():
+        try:
+            new = email_flows.request_email_change(current_user._get_current_object(),
+                                                   password=email_form.email_password.data,
+                                                   new_email=email_form.new_email.data)
+        except operations.AccountError as exc:
+            db.session.rollback()
+            email_form.email_password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"We sent a confirmation link to {new}. Your address changes when you follow it.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), email_form=email_form), 400
+
+
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
+def confirm_email_change(token):
+    try:
+        user, new = email_flows.confirm_email_change(token, apply=request.method == "POST")
+    except email_flows.TokenError as exc:
+        db.session.rollback()
+        return render_template("auth/link_problem.html", message=str(exc)), 400
+    if request.method == "GET":
+        return _confirm_page("Confirm your new email address",
+                             f"Use {new} for your OroCert account from now on.", "Confirm the change")
+    db.session.commit()
+    flash(f"Your email address is now {user.email}.", "success")
+    return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -92,9 +212,10 @@ def account():
         except operations.AccountError as exc:
             db.session.rollback()
             form.current.errors.append(str(exc))
-            return render_template("auth/account.html", form=form), 400
+            return render_template("auth/account.html", form=form, email_form=ChangeEmailForm(formdata=None)), 400
         db.session.commit()
         _sign_in(current_user._get_current_object())
         flash("Your password was changed. Other sessions have been signed out.", "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form), 400 if request.method == "POST" else 200
+    return render_template("auth/account.html", form=form, email_form=ChangeEmailForm(formdata=None)), \
+        400 if request.method == "POST" else 200

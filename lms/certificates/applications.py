@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from lms.auth.email_flows import require_verified
 from lms.certificates.issuing import (
     NotEligible,
     current_certificate,
@@ -16,6 +17,7 @@ from lms.core import audit
 from lms.core.timeutil import utcnow
 from lms.eligibility.service import decision_for
 from lms.extensions import db
+from lms.notifications import notify
 
 
 class ApplicationError(ValueError):
@@ -23,6 +25,7 @@ class ApplicationError(ValueError):
 
 
 def apply(trainee, *, program_id: str) -> CertificateApplication:
+    require_verified(trainee, ApplicationError)
     if current_certificate(trainee.id, program_id):
         raise ApplicationError("You already hold a current certificate.")
     pending = db.session.execute(sa.select(CertificateApplication).filter_by(
@@ -69,4 +72,5 @@ def decide(application: CertificateApplication, *, approve: bool, actor, note: s
     application.decided_at = utcnow()
     db.session.flush()
     audit.record(f"certificate.application_{application.status}", "application", application.id, actor=actor)
+    notify(application.trainee, f"application.{application.status}", application)
     return application

@@ -49,6 +49,7 @@ from lms.core.database import advisory_lock, set_write_intent
 from lms.core.timeutil import today
 from lms.eligibility.service import TraineeDecision, decisions_for
 from lms.extensions import db
+from lms.notifications import notify
 from lms.training.models import Enrollment, Program
 
 # Config keys a worker needs to render and sign (no database, no secrets beyond the key paths).
@@ -216,6 +217,7 @@ def _store(rendered: list[tuple[_Job, bytes, dict]], program_id: str, actor_id: 
             continue
         audit.record("certificate.issue", "certificate", serial, actor=actor_id, trainee=job.trainee_id,
                      endorsements=list(job.endorsements), sha256=cert.pdf_sha256, renews=None, cohort=True)
+        notify(td.user, "certificate.issued", cert)
         result.issued.append(serial)
     db.session.commit()
     db.session.expunge_all()

@@ -37,6 +37,7 @@ from lms.eligibility.engine import Decision, hours_by_category
 from lms.eligibility.service import TraineeDecision, decision_for
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
+from lms.notifications import notify
 from lms.providers.professions import PROFESSIONS
 
 
@@ -282,6 +283,7 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
                  endorsements=endorsements, sha256=cert.pdf_sha256, renews=renews.serial if renews else None,
                  replaces=replaces.serial if replaces else None,
                  reissue_reason=reissue_reason.strip() if replaces is not None and reissue_reason else None)
+    notify(trainee, "certificate.issued", cert)
     return IssueResult(cert, True)
 
 
@@ -302,6 +304,7 @@ def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None,
     db.session.flush()
     audit.record("certificate.revoke", "certificate", cert.serial, actor=actor, reason=reason.strip(),
                  category=category)
+    notify(cert.trainee, "certificate.revoked", cert, reason=reason.strip())
     return rev
 
 

@@ -19,6 +19,7 @@ from lms.core.database import advisory_lock
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.hours.models import CATEGORY_LABELS, HourDecision, HourEntry
+from lms.notifications import notify
 from lms.screening.operations import normalize_case_code
 
 MAX_ENTRY_MINUTES = 24 * 60
@@ -158,6 +159,7 @@ def decide(entry: HourEntry, decision: str, *, actor, reason: str = "") -> HourD
     db.session.add(record)
     db.session.flush()
     audit.record(f"hours.{decision}", "hour_entry", entry.id, actor=actor, reason=reason.strip())
+    notify(entry.trainee, f"hours.{decision}", entry, reason=reason.strip())
     return record
 
 

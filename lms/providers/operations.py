@@ -10,6 +10,7 @@ from lms.core import audit
 from lms.core.timeutil import utcnow
 from lms.core.uploads import StoredUpload
 from lms.extensions import db
+from lms.notifications import notify
 from lms.providers.models import (
     AdvancedStanding,
     EvidenceFile,
@@ -137,6 +138,7 @@ def decide_licence(lic: Licence, *, decision: str, actor, reference: str = "", r
     db.session.flush()
     audit.record(f"licence.{decision}", "licence", lic.id, actor=actor, trainee=lic.trainee_id,
                  reference=lic.verification_reference, reason=lic.decision_reason)
+    notify(lic.trainee, f"licence.{decision}", lic, reason=reason.strip())
     return lic
 
 
@@ -200,6 +202,7 @@ def decide_omt_credential(cred: OmtCredential, *, decision: str, reason: str, ac
     cred.decision_reason = reason.strip() or None
     db.session.flush()
     audit.record(f"omt.{decision}", "omt_credential", cred.id, actor=actor, reason=reason.strip())
+    notify(cred.user, f"omt.{decision}", cred, reason=reason.strip())
     return cred
 
 

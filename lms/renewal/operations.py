@@ -16,6 +16,7 @@ from lms.eligibility.facts import CreditFact
 from lms.eligibility.renewal import CertificateFact, RenewalDecision, evaluate_renewal
 from lms.eligibility.service import facts_for_users
 from lms.extensions import db
+from lms.notifications import notify
 from lms.renewal.models import CE_TOPICS, ContinuingEducation, RenewalRequest
 
 
@@ -53,6 +54,7 @@ def decide_ce(credit: ContinuingEducation, decision: str, *, actor, reason: str 
     credit.decision_reason = reason.strip() or None
     db.session.flush()
     audit.record(f"ce.{decision}", "ce_credit", credit.id, actor=actor, reason=reason.strip())
+    notify(credit.trainee, f"ce.{decision}", credit, reason=reason.strip())
     return credit
 
 
@@ -116,4 +118,5 @@ def decide_renewal(req: RenewalRequest, *, approve: bool, actor, note: str = "")
         actor.id, utcnow()
     db.session.flush()
     audit.record(f"renewal.{req.status}", "renewal_request", req.id, actor=actor)
+    notify(req.trainee, f"renewal.{req.status}", req)
     return req

@@ -9,6 +9,7 @@ from datetime import date
 from lms.core import audit
 from lms.core.timeutil import today, utcnow
 from lms.extensions import db
+from lms.notifications import notify
 from lms.screening.checklist import ABSOLUTE_LABELS, CLEARANCE_EVENT_LABELS, RELATIVE_LABELS, STRUCTURES, outcome_for
 from lms.screening.gate import clearance_days_for, current_agreement, is_dental
 from lms.screening.models import CollaborationAgreement, Screening
@@ -174,4 +175,5 @@ def decide_agreement(agreement: CollaborationAgreement, decision: str, *, actor,
     agreement.decision_reason = reason.strip() or None
     db.session.flush()
     audit.record(f"agreement.{decision}", "agreement", agreement.id, actor=actor, reason=reason.strip())
+    notify(agreement.trainee, f"agreement.{decision}", agreement, reason=reason.strip())
     return agreement

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth.email_flows import verification_gaps
 from lms.core import audit
 from lms.core.timeutil import today
 from lms.extensions import db
@@ -29,7 +30,7 @@ class EnrollmentError(ValueError):
 
 def prerequisite_gaps(user, program: Program) -> list[Gap]:
     """What stops this user enrolling, each with how to fix it. Empty when every prerequisite holds."""
-    gaps: list[Gap] = []
+    gaps: list[Gap] = verification_gaps(user)
     profile = user.profile
     if profile is None:
         gaps.append(Gap("Your provider profile is not complete.",

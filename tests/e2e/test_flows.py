@@ -36,6 +36,26 @@ def _user_id(live_server, email):
     return live_server.query(lambda: db.session.execute(sa.select(User.id).filter_by(email=email)).scalar_one())
 
 
+def _emailed_link(live_server, address: str, path: str) -> str:
+    """The link to ``path`` in the latest email to ``address`` (mail leaves just after the response: wait for it)."""
+    import email
+    import email.policy
+    import time
+    from pathlib import Path
+
+    outbox = Path(live_server.app.config["INSTANCE_PATH"]) / "outbox"
+    for _ in range(50):
+        for eml in sorted(outbox.glob("*.eml"), reverse=True):
+            msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+            if msg["To"] == address:
+                text = msg.get_body(preferencelist=("plain",)).get_content()
+                found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\S+)", text)
+                assert found, text
+                return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no email to {address} in {outbox}")
+
+
 def _module_one(live_server):
     from lms.training.models import Module
 
@@ -83,8 +103,16 @@ def test_new_trainee_registers_is_verified_enrolls_and_passes_module_one(open_pa
     trainee.get_by_label("Password", exact=True).fill("a long e2e passphrase 2024")
     trainee.get_by_label("Repeat password").fill("a long e2e passphrase 2024")
     trainee.get_by_role("button", name="Create account").click()
+    expect(flash(trainee)).to_contain_text("Check your email")
+    # The verification email (an .eml file: the live server has no mail server), then sign in.
+    trainee.goto(_emailed_link(live_server, "robin.register@example.test", "/verify-email/"))
+    trainee.get_by_role("button", name="Confirm", exact=True).click()
+    expect(flash(trainee)).to_contain_text("your email address is verified")
+    trainee.get_by_label("Email", exact=True).fill("robin.register@example.test")
+    trainee.get_by_label("Password", exact=True).fill("a long e2e passphrase 2024")
+    trainee.get_by_role("button", name="Sign in").click()
+    trainee.goto("/profile")
     expect(trainee.get_by_role("heading", name="Provider profile", level=1)).to_be_visible()
-    expect(flash(trainee)).to_contain_text("Start by completing your provider profile")
 
     # The profile.
     trainee.get_by_label("Legal name").fill("Robin Avery Register")

@@ -39,6 +39,11 @@ ACCESS = {
     # The provider directory and the access-gap report
     "directory.index": PUBLIC, "directory.print_pdf": PUBLIC, "directory_api.api_search": PUBLIC,
     "directory.access_report": PUBLIC, "directory.access_csv": {A}, "directory.listing": {T}, "directory.withdraw": {T},
+    "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.verify_email": PUBLIC,
+    "auth.confirm_email_change": PUBLIC, "auth.resend_verification": ANY, "auth.change_email": ANY,
+    "notifications.index": ANY, "notifications.read_all": ANY, "notifications.open_one": ANY,
+    "notifications.preferences": ANY, "notifications.preferences_by_link": PUBLIC,
+    "notifications.outbox": {A}, "notifications.retry": {A},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",

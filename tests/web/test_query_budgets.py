@@ -21,12 +21,12 @@ from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
 
 # Statements per request, including the session's user lookup, the transaction bookkeeping and the verification log.
 BUDGETS = {
-    "trainee dashboard": 27,
-    "hours page": 15,  # + the pinned standard's targets and the day hours start to count
+    "trainee dashboard": 28,
+    "hours page": 16,  # + the unread count, the pinned standard's targets and the day hours start to count
     "instructor queue": 7,
     "admin queue": 7,
-    "gradebook": 18,
-    "admin trainees": 22,  # + licences, enrollment dates and advanced standing for the decisions
+    "gradebook": 19,
+    "admin trainees": 23,  # + licences, enrollment dates and advanced standing for the decisions
     "admin trainees (search)": 20,
     "verify page": 10,
     "api certificate": 10,
