@@ -37,7 +37,8 @@ def _install() -> None:
     if npm is None:
         unavailable("npm is not installed, so the credential verifier cannot be installed (apt-get install npm)")
     # Test workers (pytest -n) may get here together; npm ci first deletes node_modules, so only one may run it.
-    lock_path = Path(tempfile.gettempdir()) / f"orocert-interop-npm-{hashlib.sha256(bytes(INTEROP_DIR)).hexdigest()[:12]}"
+    digest = hashlib.sha256(bytes(INTEROP_DIR)).hexdigest()[:12]
+    lock_path = Path(tempfile.gettempdir()) / f"orocert-interop-npm-{digest}"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not MARKER.exists():
