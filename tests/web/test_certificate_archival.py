@@ -3,8 +3,8 @@
 - pyHanko validates the signature at the signing time the PDF claims (the real time of signing), finds a
   certification signature that permits no changes, and rejects a later revision.
 - poppler's pdfsig reports the signature valid over the whole file (tests/web/test_certificates.py).
-- pdfinfo reads the XMP identification (PDF/A-3, conformance B) and the structure tags; pdfdetach extracts the embedded Open Badges credential, which is
-  the stored credential and verifies on its own.
+- pdfinfo reads the XMP identification (PDF/A-3, conformance B) and the structure tags; pdfdetach extracts the
+  embedded Open Badges credential, which is the stored credential and verifies on its own.
 """
 
 from __future__ import annotations
