@@ -49,6 +49,7 @@ class Config:
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per 15 minutes"
     PUBLIC_API_RATE_LIMIT = "120 per minute"
+    BOARD_API_RATE_LIMIT = os.environ.get("BOARD_API_RATE_LIMIT", "1200 per minute")  # per board API key
 
     # Certificate issuer identity and signing material. In development they are generated into the instance folder.
     ISSUER_NAME = os.environ.get("ISSUER_NAME", "OroCert Certification Registry")

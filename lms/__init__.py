@@ -80,10 +80,15 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
 
     import lms.models  # noqa: F401  (register every model with the metadata)
+    from lms.api.sessions import ApiAwareSessionInterface, is_api_request
     from lms.auth.models import User
+
+    app.session_interface = ApiAwareSessionInterface()  # the API neither reads nor sets the session cookie
 
     @login_manager.user_loader
     def load_user(token: str):
+        if is_api_request(request):  # nor does it honour the remember-me cookie
+            return None
         return db.session.execute(db.select(User).filter_by(session_token=token)).scalar_one_or_none()
 
 
@@ -106,6 +111,9 @@ def register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, providers_bp, training_bp, hours_bp, assessments_bp, screening_bp,
                regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
+    from lms.api.admin import bp as api_keys_bp
+
+    app.register_blueprint(api_keys_bp)
     csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
 
 

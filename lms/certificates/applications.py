@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from lms.certificates.issuing import NotEligible, current_certificate, issue_certificate
 from lms.certificates.models import CertificateApplication
@@ -10,6 +11,8 @@ from lms.core import audit
 from lms.core.timeutil import utcnow
 from lms.eligibility.service import decision_for
 from lms.extensions import db
+
+ALREADY_PENDING = "Your application is already waiting for an administrator."
 
 
 class ApplicationError(ValueError):
@@ -19,17 +22,22 @@ class ApplicationError(ValueError):
 def apply(trainee, *, program_id: str) -> CertificateApplication:
     if current_certificate(trainee.id, program_id):
         raise ApplicationError("You already hold a current certificate.")
-    pending = db.session.execute(sa.select(CertificateApplication).filter_by(
-        trainee_id=trainee.id, program_id=program_id, status="pending")).scalar_one_or_none()
+    pending = db.session.execute(sa.select(CertificateApplication.id).filter_by(
+        trainee_id=trainee.id, program_id=program_id, status="pending").limit(1)).first()
     if pending:
-        raise ApplicationError("Your application is already waiting for an administrator.")
+        raise ApplicationError(ALREADY_PENDING)
     td = decision_for(trainee, program_id)
     if td.decision is None or not td.decision.eligible:
         steps = " ".join(td.decision.next_steps[:3]) if td.decision else "Enroll in the program first."
         raise ApplicationError("You are not eligible yet. " + steps)
     app = CertificateApplication(trainee_id=trainee.id, program_id=program_id)
-    db.session.add(app)
-    db.session.flush()
+    try:
+        # A partial unique index allows one pending application per trainee and program: when two requests race,
+        # the loser's insert fails there and it gets the same answer as if it had come second.
+        with db.session.begin_nested():
+            db.session.add(app)
+    except IntegrityError:
+        raise ApplicationError(ALREADY_PENDING) from None
     audit.record("certificate.apply", "application", app.id, actor=trainee)
     return app
 
