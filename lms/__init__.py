@@ -13,7 +13,8 @@ from config import Config, ProductionConfig, config_from_env, instance_path
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class = config_class or config_from_env()
     inst = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
-    app = Flask(
+    production = issubclass(config_class, ProductionConfig)
+    app = (_ProductionFlask if production else Flask)(
         __name__,
         instance_path=str(inst),
         template_folder=str(config_class.TEMPLATES_DIR),
@@ -22,7 +23,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     app.config["INSTANCE_PATH"] = inst
-    if config_class is ProductionConfig or issubclass(config_class, ProductionConfig):
+    if production:
         ProductionConfig.check(app.config)
     inst.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -48,6 +49,21 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_commands(app)
     register_request_hooks(app)
     return app
+
+
+class _ProductionFlask(Flask):
+    """A production app refuses debug mode whenever it is asked for: after start-up checks too (`app.run(debug=True)`,
+    or the flask CLI setting `app.debug` from FLASK_DEBUG once the app is built)."""
+
+    @property
+    def debug(self) -> bool:
+        return False
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        if value:
+            raise RuntimeError("DEBUG must be off in production")
+        self.config["DEBUG"] = False
 
 
 def register_converters(app: Flask) -> None:

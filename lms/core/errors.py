@@ -56,7 +56,9 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        resp = error_response(exc.code or 500)
+        # A description given at abort() (not the class default) is a message written for the user: show it.
+        custom = exc.description if exc.code != 429 and exc.description != type(exc).description else None
+        resp = error_response(exc.code or 500, custom)
         if isinstance(resp, tuple):
             resp = app.make_response(resp)
         # Keep the headers the exception carries: Allow on 405, WWW-Authenticate on 401.
