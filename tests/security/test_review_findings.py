@@ -35,8 +35,9 @@ BIN = Path(sys.executable).parent
 def limited(make_app):
     """An app instance with rate limiting on (the suite runs with it off), and clean counters around the test."""
     def build(**limits):
-        limiter.reset()
-        return make_app(RATELIMIT_ENABLED=True, **limits)
+        app = make_app(RATELIMIT_ENABLED=True, **limits)
+        limiter.reset()  # after the app, which gives the limiter its storage
+        return app
     yield build
     limiter.reset()
 
@@ -164,10 +165,10 @@ def _api_codes(app, forwarded_for: list[str]) -> list[int]:
 def test_forwarded_for_is_ignored_unless_proxies_are_configured(tmp_path, db_url, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
     monkeypatch.delenv("PROXY_FIX_X_FOR", raising=False)
-    limiter.reset()
     try:
         direct = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "d", SQLALCHEMY_DATABASE_URI=db_url,
                             PUBLIC_API_RATE_LIMIT="2 per minute")
+        limiter.reset()
         assert direct.config["PROXY_FIX_X_FOR"] == 0
         # Spoofed, rotating X-Forwarded-For headers do not buy a fresh limit: all count against the real address.
         assert _api_codes(direct, ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) == [404, 404, 429]
