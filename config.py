@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +12,29 @@ BASE_DIR = Path(__file__).resolve().parent
 
 # Secret keys that must never run in production (the development fallback and common placeholders).
 KNOWN_DEFAULT_SECRETS = frozenset({"", "dev", "development", "change-me", "changeme", "secret", "insecure-dev-key"})
+MIN_SECRET_KEY_LENGTH = 32
+# An estimate of the key's entropy (length × Shannon entropy of its characters) must reach this many bits. A key made
+# by `python -c "import secrets; print(secrets.token_urlsafe(32))"` has about 230; "a" * 40 or 40 spaces have 0.
+MIN_SECRET_KEY_BITS = 128
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why ``key`` is not a usable production SECRET_KEY, or None when it is."""
+    key = key or ""
+    if key in KNOWN_DEFAULT_SECRETS or key.strip() in KNOWN_DEFAULT_SECRETS:
+        return "it is unset or a published placeholder"
+    if len(key.strip()) < MIN_SECRET_KEY_LENGTH:
+        return f"it is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    if per_char * len(key) < MIN_SECRET_KEY_BITS or len(counts) < 16:
+        return "it has too little entropy (repeated or too few distinct characters)"
+    return None
+
+
+def debug_requested_by_environment() -> bool:
+    """FLASK_DEBUG=1, or `flask --debug`, which sets it before the app is created."""
+    return os.environ.get("FLASK_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _instance_path() -> Path:
@@ -47,8 +72,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 3600
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per 15 minutes"
+    # Failed sign-ins per address (successes do not count): room for a class behind one clinic network. Guessing at
+    # one account is slowed per account instead (lms.auth.throttle).
+    LOGIN_RATE_LIMIT = "60 per 15 minutes"
+    REGISTER_RATE_LIMIT = "10 per hour"  # new accounts per address
+    KNOWLEDGE_CHECK_RATE_LIMIT = "20 per hour"  # knowledge-check submissions per trainee
     PUBLIC_API_RATE_LIMIT = "120 per minute"
+    BOARD_API_RATE_LIMIT = os.environ.get("BOARD_API_RATE_LIMIT", "1200 per minute")  # per board API key
 
     # Directory map tiles: a URL template such as "https://tile.openstreetmap.org/{z}/{x}/{y}.png". Empty (the
     # default) shows no map, only the list; when set, the directory page's CSP allows images from that host only.
@@ -77,6 +107,7 @@ class Config:
 
     INSTANCE_PATH = None  # resolved in create_app
 
+    PRODUCTION = False  # True only in ProductionConfig: demo data and debug are refused there
     DEBUG = False
     TESTING = False
 
@@ -103,23 +134,34 @@ class ProductionConfig(Config):
     GENERATE_DEV_KEYS = False
     PREFERRED_URL_SCHEME = "https"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
-    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "1"))
+    # How many reverse proxies in front of the app may set X-Forwarded-For / -Proto / -Host. None unless configured:
+    # trusting a header that a client can send itself would let anyone pick the address the rate limits count.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PRODUCTION = True
 
     @classmethod
     def check(cls, config: dict) -> None:
         """Refuse to start with settings that are unsafe in production."""
-        key = os.environ.get("SECRET_KEY", "")
-        if key in KNOWN_DEFAULT_SECRETS or len(key) < 32:
-            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
-        if config.get("DEBUG"):
-            raise RuntimeError("DEBUG must be off in production")
+        problem = secret_key_problem(os.environ.get("SECRET_KEY", ""))
+        if problem:
+            raise RuntimeError(f"SECRET_KEY is not usable in production: {problem}. Set it to a random value, e.g. "
+                               "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        if config.get("DEBUG") or debug_requested_by_environment():
+            # The Werkzeug debugger runs arbitrary code for whoever reaches it: never in production, whatever
+            # asks for it (the DEBUG setting, FLASK_DEBUG=1 or `flask --debug run`).
+            raise RuntimeError("DEBUG must be off in production (unset FLASK_DEBUG and do not pass --debug)")
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
 def config_from_env() -> type[Config]:
-    return CONFIGS.get(os.environ.get("LMS_CONFIG", "development"), DevelopmentConfig)
+    """The configuration LMS_CONFIG names (development when unset). Any other value is an error: a typo such as
+    "Production" or "prod" must not silently start the development configuration with its insecure key."""
+    name = os.environ.get("LMS_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"LMS_CONFIG={name!r} is not a known configuration; use one of: {', '.join(CONFIGS)}")
+    return CONFIGS[name]
 
 
 def instance_path() -> Path:

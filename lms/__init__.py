@@ -13,7 +13,8 @@ from config import Config, ProductionConfig, config_from_env, instance_path
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class = config_class or config_from_env()
     inst = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
-    app = Flask(
+    production = issubclass(config_class, ProductionConfig)
+    app = (_ProductionFlask if production else Flask)(
         __name__,
         instance_path=str(inst),
         template_folder=str(config_class.TEMPLATES_DIR),
@@ -22,7 +23,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     app.config["INSTANCE_PATH"] = inst
-    if config_class is ProductionConfig or issubclass(config_class, ProductionConfig):
+    if production:
         ProductionConfig.check(app.config)
     inst.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -49,6 +50,21 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_request_hooks(app)
     register_notifications(app)
     return app
+
+
+class _ProductionFlask(Flask):
+    """A production app refuses debug mode whenever it is asked for: after start-up checks too (`app.run(debug=True)`,
+    or the flask CLI setting `app.debug` from FLASK_DEBUG once the app is built)."""
+
+    @property
+    def debug(self) -> bool:
+        return False
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        if value:
+            raise RuntimeError("DEBUG must be off in production")
+        self.config["DEBUG"] = False
 
 
 def register_converters(app: Flask) -> None:
@@ -81,10 +97,15 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
 
     import lms.models  # noqa: F401  (register every model with the metadata)
+    from lms.api.sessions import ApiAwareSessionInterface, is_api_request
     from lms.auth.models import User
+
+    app.session_interface = ApiAwareSessionInterface()  # the API neither reads nor sets the session cookie
 
     @login_manager.user_loader
     def load_user(token: str):
+        if is_api_request(request):  # nor does it honour the remember-me cookie
+            return None
         return db.session.execute(db.select(User).filter_by(session_token=token)).scalar_one_or_none()
 
 
@@ -107,6 +128,9 @@ def register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, providers_bp, training_bp, hours_bp, assessments_bp, screening_bp,
                regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
+    from lms.api.admin import bp as api_keys_bp
+
+    app.register_blueprint(api_keys_bp)
     csrf.exempt(api_bp)  # the JSON API is stateless: no cookies are honoured there
     from lms.training.diagrams import bp as diagrams_bp
 

@@ -284,8 +284,12 @@ def audit_verify():
 
 @click.command("seed-demo")
 def seed_demo():
-    """Create demo accounts and trainees in different states (idempotent)."""
+    """Create demo accounts and trainees in different states (idempotent). Refused in production."""
     from lms.demo import seed
+
+    if current_app.config.get("PRODUCTION"):
+        # The demo accounts have published passwords (admin@orocert.test among them).
+        raise click.ClickException("seed-demo is refused in production: the demo accounts have published passwords.")
 
     set_write_intent(True)
     lines = seed()

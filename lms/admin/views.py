@@ -8,6 +8,7 @@ from lms.auth.models import User
 from lms.certificates import applications as apps
 from lms.certificates import issuing, verification
 from lms.certificates.models import REVOCATION_CATEGORIES, Certificate, CertificateApplication
+from lms.core.params import ascii_int, page_number
 from lms.core.security import role_required
 from lms.core.views import act_and_redirect
 from lms.eligibility.service import decision_for, decisions_for
@@ -24,7 +25,7 @@ PAGE_SIZE = 50
 @bp.get("/trainees")
 @role_required("admin")
 def trainees():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     q = request.args.get("q", "").strip()[:100]
     stmt = db.select(User.id).where(User.role == "trainee")
     if q:
@@ -126,7 +127,7 @@ def move_standard(enrollment_id: int):
     enrollment = db.get_or_404(Enrollment, enrollment_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    version = db.session.get(StandardVersion, request.form.get("version_id", type=int) or 0)
+    version = db.session.get(StandardVersion, ascii_int(request.form.get("version_id")) or 0)
     if version is None:
         flash("Choose a standard version.", "error")
         return redirect(url_for("admin.trainee", trainee_id=enrollment.user_id))
@@ -160,7 +161,7 @@ def decide_application(application_id: int):
 @bp.get("/certificates")
 @role_required("admin")
 def certificates():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     certs = (
         db.session.execute(
             db.select(Certificate)

@@ -2,6 +2,8 @@
 
 from lms.directory.openapi import directory_path
 
+EXAMPLE_SERIAL = "OFM-7K3MQ-9XP2D-4CAB8"
+
 STATUS = {"type": "string", "enum": ["active", "expired", "revoked"]}
 ERROR = {
     "type": "object",
@@ -18,7 +20,7 @@ CERTIFICATE = {
     "type": "object",
     "required": ["serial", "status", "holder", "endorsements", "program", "standard", "issued_on", "expires_on"],
     "properties": {
-        "serial": {"type": "string", "example": "OFM-7K3MQ-9XP2D-4CAB8"},
+        "serial": {"type": "string", "example": EXAMPLE_SERIAL},
         "status": STATUS,
         "holder": {
             "type": "object",
@@ -104,6 +106,20 @@ def _json(schema):
     return {"content": {"application/json": {"schema": schema}}}
 
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before the next request.",
+                               "schema": {"type": "integer", "minimum": 1}}}
+ALLOW = {"Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}}}
+
+
+def _common(err: dict) -> dict:
+    """Responses every operation can give: a bad or revoked key, a wrong method, the rate limit."""
+    return {
+        "401": {"description": "The Authorization header names an unknown or revoked API key", **_json(err)},
+        "405": {"description": "Method not allowed", "headers": ALLOW, **_json(err)},
+        "429": {"description": "Rate limited", "headers": RETRY_AFTER, **_json(err)},
+    }
+
+
 def openapi_document(base_url: str) -> dict:
     err = {"$ref": "#/components/schemas/Error"}
     return {
@@ -112,7 +128,9 @@ def openapi_document(base_url: str) -> dict:
             "title": "OroCert certificate verification API",
             "version": "1.0.0",
             "description": "Verify orofacial massage and rehabilitation certificates by serial, by PDF, or in "
-            "bulk. Public, rate-limited, no authentication needed.",
+            "bulk. Public and rate-limited per address; no authentication needed. A licensing board given an API "
+            "key by the registry sends it as `Authorization: Bearer <key>`: a higher rate limit, per key, and its "
+            "checks are logged under the board organisation. The API reads and sets no cookies.",
         },
         "servers": [{"url": base_url.rstrip("/") + "/api/v1"}],
         "paths": {
@@ -120,14 +138,15 @@ def openapi_document(base_url: str) -> dict:
                 "get": {
                     "operationId": "getCertificate",
                     "summary": "Status and facts of one certificate",
-                    "parameters": [{"name": "serial", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [{"name": "serial", "in": "path", "required": True, "schema": {"type": "string"},
+                                    "example": EXAMPLE_SERIAL}],
                     "responses": {
                         "200": {
                             "description": "The certificate",
                             **_json({"$ref": "#/components/schemas/Certificate"}),
                         },
                         "404": {"description": "Unknown serial", **_json(err)},
-                        "429": {"description": "Rate limited", **_json(err)},
+                        **_common(err),
                     },
                 }
             },
@@ -142,7 +161,9 @@ def openapi_document(base_url: str) -> dict:
                                 "schema": {
                                     "type": "object",
                                     "required": ["file"],
-                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                    "properties": {"file": {"type": "string", "format": "binary",
+                                                            "description": "A certificate PDF, e.g. "
+                                                                           f"{EXAMPLE_SERIAL}.pdf"}},
                                 }
                             }
                         },
@@ -151,7 +172,7 @@ def openapi_document(base_url: str) -> dict:
                         "200": {"description": "The check", **_json({"$ref": "#/components/schemas/PdfCheck"})},
                         "400": {"description": "No file", **_json(err)},
                         "413": {"description": "Too large", **_json(err)},
-                        "429": {"description": "Rate limited", **_json(err)},
+                        **_common(err),
                     },
                 }
             },
@@ -170,6 +191,7 @@ def openapi_document(base_url: str) -> dict:
                                     "properties": {
                                         "serials": {
                                             "type": "array",
+                                            "minItems": 1,
                                             "maxItems": 5000,
                                             "items": {
                                                 "oneOf": [
@@ -186,7 +208,9 @@ def openapi_document(base_url: str) -> dict:
                                             },
                                         }
                                     },
-                                }
+                                },
+                                "example": {"serials": [EXAMPLE_SERIAL,
+                                                        {"serial": EXAMPLE_SERIAL, "last_name": "Quinn"}]},
                             },
                             "multipart/form-data": {
                                 "schema": {
@@ -200,21 +224,36 @@ def openapi_document(base_url: str) -> dict:
                                     },
                                 }
                             },
-                            "text/csv": {"schema": {"type": "string"}},
+                            "text/csv": {"schema": {"type": "string"},
+                                         "example": f"serial,last name\n{EXAMPLE_SERIAL},Quinn\n"},
                         },
                     },
                     "responses": {
                         "200": {
-                            "description": "One result per row",
-                            **_json({"$ref": "#/components/schemas/BulkResult"}),
+                            "description": "One result per row. JSON by default; a CSV file (same columns, one row "
+                                           "per input line, cells that a spreadsheet would run as a formula are "
+                                           "prefixed with ') when the request's Accept header names text/csv.",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/BulkResult"}},
+                                "text/csv": {
+                                    "schema": {"type": "string"},
+                                    "example": "input,serial,status,holder_name,endorsements,expires_on,name_match,"
+                                               f"message\n{EXAMPLE_SERIAL},{EXAMPLE_SERIAL},active,Harper Quinn,"
+                                               "extraoral intraoral,2028-11-30,yes,Active.\n",
+                                },
+                            },
                         },
                         "400": {"description": "Bad input", **_json(err)},
-                        "429": {"description": "Rate limited", **_json(err)},
+                        **_common(err),
                     },
                 }
             },
         },
         "components": {
-            "schemas": {"Certificate": CERTIFICATE, "PdfCheck": PDF_CHECK, "BulkResult": BULK_RESULT, "Error": ERROR}
+            "schemas": {"Certificate": CERTIFICATE, "PdfCheck": PDF_CHECK, "BulkResult": BULK_RESULT, "Error": ERROR},
+            "securitySchemes": {"boardApiKey": {"type": "http", "scheme": "bearer",
+                                                "description": "A board API key issued by the registry's admins."}},
         },
+        # Optional: every operation works without a key ({}), or with a board key.
+        "security": [{}, {"boardApiKey": []}],
     }

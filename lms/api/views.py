@@ -1,31 +1,74 @@
-"""The public JSON API (version 1). Stateless: no cookies, no CSRF; rate-limited per address."""
+"""The public JSON API (version 1). Stateless: no cookies are read or set, no CSRF.
 
-from flask import Blueprint, current_app, jsonify, request
-from flask_login import current_user
+Anyone may call it, rate-limited per address. A licensing board that holds an API key sends it as
+``Authorization: Bearer <key>``: its requests get the board rate limit (per key) and its checks are logged under the
+board organisation. A key that is unknown or revoked is refused with 401, never silently treated as anonymous.
+"""
 
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
+
+from lms.api import keys
 from lms.api.openapi import openapi_document
 from lms.certificates import verification
 from lms.extensions import db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+_UNSET = object()
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _api_key():
+    """The active board API key of this request (cached), or None for anonymous and for bad keys."""
+    cached = g.get("_board_api_key", _UNSET)
+    if cached is _UNSET:
+        presented = _presented_key()
+        cached = keys.find_active(presented) if presented else None
+        g._board_api_key = cached
+    return cached
+
 
 def _limit():
-    return current_app.config["PUBLIC_API_RATE_LIMIT"]
+    key = "BOARD_API_RATE_LIMIT" if _api_key() is not None else "PUBLIC_API_RATE_LIMIT"
+    return current_app.config[key]
+
+
+def _rate_key() -> str:
+    key = _api_key()
+    return f"api-key:{key.id}" if key is not None else get_remote_address()
+
+
+def _organisation() -> str | None:
+    key = _api_key()
+    return key.organisation if key is not None else None
 
 
 def _error(code: int, message: str):
     return jsonify({"error": {"code": code, "message": message}}), code
 
 
-def _board():
-    return current_user if current_user.is_authenticated and current_user.has_role("board", "admin") else None
+@bp.before_request
+def _authenticate():
+    if request.headers.get("Authorization") and _api_key() is None:
+        resp = jsonify({"error": {"code": 401, "message": "The API key is unknown or revoked. Send "
+                                                          "'Authorization: Bearer <key>' with an active key, or "
+                                                          "no Authorization header at all."}})
+        resp.status_code = 401
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="OroCert verification API"'
+        return resp
+    return None
 
 
 @bp.get("/certificates/<serial>")
-@limiter.limit(_limit)
+@limiter.limit(_limit, key_func=_rate_key)
 def certificate(serial: str):
-    record = verification.lookup_and_log("api", serial, _board())
+    record = verification.lookup_and_log("api", serial, organisation=_organisation())
     if record is None:
         return _error(404, "No certificate with this serial.")
     record["holder"] = {k: record["holder"][k] for k in ("name", "profession", "license", "jurisdiction")}
@@ -34,7 +77,7 @@ def certificate(serial: str):
 
 
 @bp.post("/verify")
-@limiter.limit(_limit)
+@limiter.limit(_limit, key_func=_rate_key)
 def verify_pdf():
     upload = request.files.get("file")
     if upload is None:
@@ -42,13 +85,13 @@ def verify_pdf():
     data = upload.stream.read(10 * 1024 * 1024 + 1)
     if len(data) > 10 * 1024 * 1024:
         return _error(413, "The file is larger than 10 MB.")
-    check = verification.verify_pdf(data, board_user=_board())
+    check = verification.verify_pdf(data, organisation=_organisation())
     db.session.commit()
     return jsonify({"genuine": check.genuine, "serial": check.serial, "status": check.status, "reason": check.reason})
 
 
 @bp.post("/verify/bulk")
-@limiter.limit(_limit)
+@limiter.limit(_limit, key_func=_rate_key)
 def verify_bulk():
     if request.is_json:
         payload = request.get_json(silent=True)
@@ -75,7 +118,7 @@ def verify_bulk():
             rows = verification.parse_bulk_csv(text)
         except verification.BulkError as exc:
             return _error(400, str(exc))
-    results = verification.bulk_verify(rows, board_user=_board(), method="api-bulk")
+    results = verification.bulk_verify(rows, method="api-bulk", organisation=_organisation())
     db.session.commit()
     if "text/csv" in request.headers.get("Accept", ""):
         return current_app.response_class(verification.results_csv(results), mimetype="text/csv")

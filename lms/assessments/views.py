@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from lms.assessments import operations
 from lms.assessments.models import Assessment
 from lms.auth.models import User
+from lms.core.params import ascii_int
 from lms.core.security import role_required
 from lms.eligibility.service import decision_for, decisions_for
 from lms.extensions import db
@@ -57,7 +58,7 @@ def _parse_observation(comp_ids: set[str]) -> tuple[operations.ObservationInput 
         observed_on = None
         errors.append("Enter the observation date.")
     level_raw = request.form.get("level", "")
-    level = int(level_raw) if level_raw.isdigit() else 0
+    level = ascii_int(level_raw, 5) or 0
     if not 1 <= level <= 5:
         errors.append("Choose an entrustment level from 1 to 5.")
     comments = request.form.get("comments", "")[:4000]
@@ -83,10 +84,11 @@ def record(trainee_id: int):
     comp_ids = {c["id"] for c in td.standard.data.get("competencies", [])}
     data, errors = _parse_observation(comp_ids)
     amends = None
-    if request.form.get("amends_id", "").isdigit():
-        amends = db.session.get(Assessment, int(request.form["amends_id"]))
+    if request.form.get("amends_id", ""):
+        amends_id = ascii_int(request.form["amends_id"])
+        amends = db.session.get(Assessment, amends_id) if amends_id is not None else None
         if amends is None or amends.trainee_id != t.id:
-            abort(404)
+            abort(404, description="The observation to amend does not exist for this trainee.")
     if errors:
         for e in errors:
             flash(e, "error")

@@ -1,7 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.auth import email_flows, operations
+from lms.auth import email_flows, operations, throttle
 from lms.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -29,6 +29,12 @@ def _account_key():
     return "login:" + operations.normalize_email(request.form.get("email", ""))
 
 
+def _failed(response) -> bool:
+    """Only failed sign-ins count against an address: a class signing in behind one clinic network is not limited
+    by its own successes."""
+    return response.status_code == 401
+
+
 def _sign_in(user) -> None:
     # A fresh session at sign-in: nothing from the anonymous session (including its id) carries over.
     session.clear()
@@ -37,22 +43,31 @@ def _sign_in(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts. Please wait and try again.")
-@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"],
-               error_message="Too many sign-in attempts for this account. Please wait and try again.")
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed,
+               error_message="Too many failed sign-ins from this network. Please wait and try again.")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        wait = throttle.seconds_to_wait(form.email.data)
+        if wait:
+            flash(f"Several sign-ins to this account failed just now. Please wait {wait} seconds and try again.",
+                  "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = operations.authenticate(form.email.data, form.password.data)
         if user is None:
+            throttle.record_failure(form.email.data)
             db.session.commit()  # keep the audit record of the failure
             flash(LOGIN_FAILED, "error")
             return render_template("auth/login.html", form=form), 401
+        failures = throttle.clear(form.email.data)
         target = safe_next(url_for("main.dashboard"))
         db.session.commit()
         _sign_in(user)
+        if failures > throttle.FREE_FAILURES:
+            flash(f"Since your last sign-in, {failures} attempts to sign in to your account failed. If that was not "
+                  "you, change your password on your account page.", "error")
         return redirect(target)
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
@@ -72,8 +87,15 @@ CHECK_EMAIL = ("Check your email: we sent a message to {email}. Follow the link 
                "then sign in.")
 
 
+def _register_limit():
+    from flask import current_app
+
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many registrations from here. Please wait.")
+@limiter.limit(_register_limit, methods=["POST"],
+               error_message="Too many registrations from this network. Please wait and try again.")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from lms.auth.email_flows import require_verified
 from lms.certificates.issuing import (
@@ -19,6 +20,8 @@ from lms.eligibility.service import decision_for
 from lms.extensions import db
 from lms.notifications import notify
 
+ALREADY_PENDING = "Your application is already waiting for an administrator."
+
 
 class ApplicationError(ValueError):
     pass
@@ -28,10 +31,10 @@ def apply(trainee, *, program_id: str) -> CertificateApplication:
     require_verified(trainee, ApplicationError)
     if current_certificate(trainee.id, program_id):
         raise ApplicationError("You already hold a current certificate.")
-    pending = db.session.execute(sa.select(CertificateApplication).filter_by(
-        trainee_id=trainee.id, program_id=program_id, status="pending")).scalar_one_or_none()
+    pending = db.session.execute(sa.select(CertificateApplication.id).filter_by(
+        trainee_id=trainee.id, program_id=program_id, status="pending").limit(1)).first()
     if pending:
-        raise ApplicationError("Your application is already waiting for an administrator.")
+        raise ApplicationError(ALREADY_PENDING)
     revoked = revoked_certificate(trainee.id, program_id)
     if revoked is not None and revoked.revocation.blocks_reissue:
         raise ApplicationError(f"Your certificate {revoked.serial} was revoked "
@@ -42,8 +45,13 @@ def apply(trainee, *, program_id: str) -> CertificateApplication:
         steps = " ".join(td.decision.next_steps[:3]) if td.decision else "Enroll in the program first."
         raise ApplicationError("You are not eligible yet. " + steps)
     app = CertificateApplication(trainee_id=trainee.id, program_id=program_id)
-    db.session.add(app)
-    db.session.flush()
+    try:
+        # A partial unique index allows one pending application per trainee and program: when two requests race,
+        # the loser's insert fails there and it gets the same answer as if it had come second.
+        with db.session.begin_nested():
+            db.session.add(app)
+    except IntegrityError:
+        raise ApplicationError(ALREADY_PENDING) from None
     audit.record("certificate.apply", "application", app.id, actor=trainee)
     return app
 

@@ -102,8 +102,8 @@ def _init_worker(config: dict) -> None:
 
 
 def _render_job(job: _Job) -> tuple[_Job, bytes, dict]:
-    pdf = render_and_sign(job.context, job.design)
     credential = build_signed_credential(**job.credential_args)
+    pdf = render_and_sign(job.context, job.design, credential)
     return job, pdf, credential
 
 

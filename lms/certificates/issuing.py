@@ -184,12 +184,13 @@ def build_pdf_context(*, serial: str, holder_name: str, profession: str, license
     }
 
 
-def render_and_sign(context: dict, design: str) -> bytes:
+def render_and_sign(context: dict, design: str, credential: dict | None = None) -> bytes:
+    """Render the certificate (PDF/A-3b, the credential embedded) and sign it now: the claimed signing time is the
+    real time of signing, so a validator checking the signer at that moment finds it valid."""
     pdf = render_certificate(context, design, current_app.config["CERTIFICATE_DESIGNS_DIR"],
-                             font_config=shared_font_config())
-    signing_time = datetime.combine(context["issued_on"], time(12, 0), tzinfo=UTC)
+                             font_config=shared_font_config(), credential=credential)
     return sign_pdf(pdf, keys.signing_material(), reason=f"Certificate {context['serial']}",
-                    location=current_app.config["ISSUER_NAME"], signing_time=signing_time)
+                    location=current_app.config["ISSUER_NAME"])
 
 
 def build_signed_credential(*, serial, holder_name, holder_id, program_title, standard, endorsements, issued_on,
@@ -255,11 +256,11 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
                                 license_number=facts.license_number, jurisdiction=facts.jurisdiction,
                                 program_title=program.title, endorsements=endorsements, standard=standard,
                                 notices=notices, issued_on=on, expires_on=expires_on)
-    pdf = render_and_sign(context, current_app.config["CERTIFICATE_DESIGN"])
     status_index = _status_index()
     credential = build_signed_credential(serial=serial, holder_name=profile.legal_name, holder_id=trainee.id,
                                          program_title=program.title, standard=standard, endorsements=endorsements,
                                          issued_on=on, expires_on=expires_on, status_index=status_index)
+    pdf = render_and_sign(context, current_app.config["CERTIFICATE_DESIGN"], credential)
     if renews is not None:
         renews.is_current = False
         db.session.flush()

@@ -114,7 +114,12 @@ class RevocationClearance(db.Model):
 
 class CertificateApplication(db.Model):
     __tablename__ = "certificate_applications"
-    __table_args__ = (sa.CheckConstraint("status IN ('pending','approved','declined')", name="status_known"),)
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending','approved','declined')", name="status_known"),
+        # One pending application per trainee and program: concurrent applies cannot create a second one.
+        sa.Index("uq_certificate_applications_one_pending", "trainee_id", "program_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -140,4 +145,6 @@ class VerificationEvent(db.Model):
     certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
     result: Mapped[str] = mapped_column(sa.String(20))
     board_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The board organisation whose API key made the check (None for anyone else).
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -48,11 +48,9 @@ CREDENTIALS_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_V3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_CREDENTIAL_CONTEXTS = (CREDENTIALS_V2_CONTEXT, OB_V3_CONTEXT)
 
-# The URL the OB 3.0 specification uses in credentialSchema for AchievementCredential.
-OB_ACHIEVEMENT_CREDENTIAL_SCHEMA_URL = (
-    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
-)
-OB_SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
+# Credentials carry no ``credentialSchema``: its type (``1EdTechJsonSchemaValidator2019``) is defined only by
+# 1EdTech's extensions context, which is not pinned here, so it would be a relative @type reference that JSON-LD safe
+# mode rejects and that no signature covers. The schema is optional in OB 3.0; ``validate_schema`` still checks it.
 
 DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
 
@@ -94,7 +92,11 @@ class ContextNotPinnedError(ValueError):
 
 
 class UnsafeJsonLdError(ValueError):
-    """Raised when JSON-LD expansion would drop a property, so it would not be covered by the signature."""
+    """Raised when a term or a ``@type`` value is not defined by the contexts (JSON-LD "safe mode").
+
+    Such a property is dropped by expansion, and such a type becomes a relative IRI reference: either way the
+    signature would not cover it, and verifiers in safe mode (jsonld.js, Digital Bazaar's Data Integrity) reject it.
+    """
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -130,6 +132,11 @@ def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[
     }
 
 
+def pinned_contexts() -> dict[str, Any]:
+    """Every pinned context, by URL (for handing to another verifier's offline document loader)."""
+    return {url: copy.deepcopy(_load_pinned(url)) for url in _PINNED_CONTEXTS}
+
+
 def _jsonld_options() -> dict[str, Any]:
     # W3C Data Integrity requires a null base IRI. pyld 3.x otherwise resolves relative IRIs (such as the
     # credentialSchema type "1EdTechJsonSchemaValidator2019") against "http://example.org/base/", which gives a
@@ -147,11 +154,36 @@ def _raise_root_cause(exc: Exception) -> None:
     raise exc
 
 
-def _assert_no_dropped_terms(document: Mapping[str, Any]) -> None:
-    """Expand ``document`` in "safe mode" and raise if any property would be dropped.
+_ABSOLUTE_IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
-    JSON-LD silently ignores properties that no context defines. Such a property would not be part of the canonical
-    form, so the signature would not protect it. W3C Data Integrity asks processors to treat that as an error.
+
+def _relative_references(expanded: Any) -> list[str]:
+    """The ``@type`` values and typed ``@id`` references in an expanded document that are not absolute IRIs."""
+    found: list[str] = []
+    stack = [expanded]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            types = node.get("@type", [])
+            for value in types if isinstance(types, list) else [types]:
+                # A @type on a value object (e.g. xsd:dateTime) is also an IRI and must be absolute.
+                if isinstance(value, str) and not _ABSOLUTE_IRI_RE.match(value) and value != "@json":
+                    found.append(f"@type {value!r}")
+            ident = node.get("@id")
+            if isinstance(ident, str) and not ident.startswith("_:") and not _ABSOLUTE_IRI_RE.match(ident):
+                found.append(f"@id {ident!r}")
+            stack.extend(v for k, v in node.items() if k not in ("@type", "@id", "@value"))
+    return found
+
+
+def _assert_safe_mode(document: Mapping[str, Any]) -> None:
+    """Expand ``document`` in "safe mode": raise if any property would be dropped or any reference is relative.
+
+    JSON-LD silently ignores properties that no context defines, and turns an undefined ``@type`` value into a relative
+    IRI reference that canonicalisation drops (the base IRI is null). Neither would be covered by the signature, so
+    W3C Data Integrity asks processors to treat both as errors, as jsonld.js does in safe mode.
     """
     dropped: list[str] = []
 
@@ -159,19 +191,24 @@ def _assert_no_dropped_terms(document: Mapping[str, Any]) -> None:
         dropped.append(str(term))
 
     try:
-        jsonld.expand(dict(document), {"documentLoader": document_loader, "base": None}, on_property_dropped=on_dropped)
+        expanded = jsonld.expand(dict(document), {"documentLoader": document_loader, "base": None},
+                                 on_property_dropped=on_dropped)
     except jsonld.JsonLdError as exc:
         _raise_root_cause(exc)
     if dropped:
         raise UnsafeJsonLdError(f"properties not defined by the JSON-LD context: {', '.join(sorted(set(dropped)))}")
+    relative = _relative_references(expanded)
+    if relative:
+        raise UnsafeJsonLdError(f"relative references not defined by the JSON-LD context: "
+                                f"{', '.join(sorted(set(relative)))}")
 
 
 def canonicalize(document: Mapping[str, Any]) -> str:
     """Return the RDF Dataset Canonicalization (URDNA2015) of a JSON-LD document as N-Quads.
 
-    Uses only pinned contexts. Raises ``UnsafeJsonLdError`` if a property is undefined by the contexts.
+    Uses only pinned contexts. Raises ``UnsafeJsonLdError`` if a term or a type is undefined by the contexts.
     """
-    _assert_no_dropped_terms(document)
+    _assert_safe_mode(document)
     try:
         return jsonld.normalize(dict(document), _jsonld_options())
     except jsonld.JsonLdError as exc:
@@ -453,7 +490,6 @@ def build_credential(data: Mapping[str, Any]) -> dict[str, Any]:
         "description": f"Certificate {data['serial']}: {data['achievement_name']}, awarded to {data['holder_name']}.",
         "validFrom": format_datetime(valid_from),
         "credentialSubject": subject,
-        "credentialSchema": [{"id": OB_ACHIEVEMENT_CREDENTIAL_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE}],
         "credentialStatus": {
             "id": f"{status_list_url}#{status_index}",
             "type": "BitstringStatusListEntry",

@@ -8,8 +8,9 @@ template receives unescaped is the QR code SVG, which this module generates itse
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from lms.core.pdf import FontConfiguration, SafeURLFetcher, render_pdf
+from lms.core.pdf import FontConfiguration, PdfAttachment, SafeURLFetcher, render_pdf
 
-__all__ = ["DEFAULT_DESIGNS_DIR", "REQUIRED_KEYS", "build_html", "qr_svg", "render_certificate"]
+__all__ = ["CREDENTIAL_ATTACHMENT", "DEFAULT_DESIGNS_DIR", "REQUIRED_KEYS", "build_html", "qr_svg",
+           "render_certificate"]
 
 # The repository's certificates/ folder; the app passes its configured path instead.
 DEFAULT_DESIGNS_DIR = Path(__file__).resolve().parents[2] / "certificates"
@@ -42,6 +44,9 @@ REQUIRED_KEYS = frozenset(
         "issuer_name",
     }
 )
+
+# The name of the embedded Open Badges credential inside a certificate PDF.
+CREDENTIAL_ATTACHMENT = "credential.json"
 
 # Keys the renderer adds itself; a caller must not be able to smuggle markup in through them.
 _RESERVED_KEYS = frozenset({"qr_svg"})
@@ -133,8 +138,9 @@ def render_certificate(
     *,
     font_config: FontConfiguration | None = None,
     fetcher: SafeURLFetcher | None = None,
+    credential: dict | None = None,
 ) -> bytes:
-    """Render a certificate to PDF bytes (unsigned; see :mod:`lms.certificates.signing`).
+    """Render a certificate to PDF/A-3b bytes (unsigned; see :mod:`lms.certificates.signing`).
 
     ``context`` is plain data, never ORM objects. Required keys:
 
@@ -154,10 +160,21 @@ def render_certificate(
     :param designs_dir: Folder of designs; defaults to the repository's ``certificates/``.
     :param font_config: Optional shared :class:`FontConfiguration` (see :func:`lms.core.pdf.shared_font_config`).
     :param fetcher: Optional :class:`SafeURLFetcher` for the design folder, to inspect refusals afterwards.
+    :param credential: The certificate's signed Open Badges 3.0 credential, embedded as ``credential.json`` (an
+        associated file), so one file carries both the PDF signature and the credential's own proof.
     :returns: PDF bytes; the same context renders to the same bytes.
     :raises KeyError, TypeError, ValueError: On a missing key, a non-date date, or a bad design name or URL.
     """
     html = build_html(context, design, designs_dir)
     design_dir = _design_dir(design, designs_dir or DEFAULT_DESIGNS_DIR)
     stylesheets = [design_dir / "theme.css"] if (design_dir / "theme.css").is_file() else []
-    return render_pdf(html, design_dir, stylesheets, font_config, fetcher=fetcher)
+    attachments = []
+    if credential is not None:
+        issued = context["issued_on"]
+        attachments.append(PdfAttachment(
+            name=CREDENTIAL_ATTACHMENT,
+            data=json.dumps(credential, ensure_ascii=False, indent=2).encode("utf-8"),
+            description=f"Open Badges 3.0 credential for certificate {context['serial']} (verifiable on its own)",
+            when=datetime(issued.year, issued.month, issued.day, tzinfo=UTC),
+        ))
+    return render_pdf(html, design_dir, stylesheets, font_config, fetcher=fetcher, attachments=attachments)

@@ -90,6 +90,7 @@ class PdfValidation:
     entire_file: bool
     signer_subject: str
     reason: str
+    certified: bool = False  # a certification signature whose DocMDP level permits no changes
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -340,14 +341,17 @@ def sign_pdf(
     location: str,
     signing_time: datetime | None = None,
 ) -> bytes:
-    """Add an invisible PAdES (ETSI.CAdES.detached, SHA-256) signature in field ``OroCertSignature``.
+    """Add an invisible PAdES (ETSI.CAdES.detached, SHA-256) certification signature in field ``OroCertSignature``.
+
+    It is a certification signature with DocMDP permission level 1 (no changes permitted).
 
     The signature is an incremental update, so the rendered bytes stay untouched and the signature covers the
     whole resulting file. With the same input, material and ``signing_time`` the output is byte-identical: the
     time is fixed, RSA PKCS#1 v1.5 is deterministic, and the second half of the PDF file identifier (which pyHanko
     would draw at random) is derived from the input.
 
-    :param signing_time: Timezone-aware claimed signing time; defaults to now (UTC). It is not a trusted timestamp.
+    :param signing_time: Timezone-aware claimed signing time; defaults to now (UTC), which is what issuance uses. It
+        is not a trusted timestamp. A fixed value is for reproducible tests.
     :raises ValueError: If ``signing_time`` is naive.
     """
     if signing_time is None:
@@ -369,6 +373,10 @@ def sign_pdf(
         md_algorithm="sha256",
         reason=reason,
         location=location,
+        # A certification (author) signature with DocMDP "no changes permitted": a modification-aware verifier
+        # rejects any later revision, form filling and annotations included.
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
     _fix_modification_time(writer, signing_time)
     pdf_signer = _FixedTimePdfSigner(meta, signer=material.signer, signing_time=signing_time)
@@ -448,6 +456,7 @@ def validate_pdf(pdf_bytes: bytes, trust_roots: list) -> PdfValidation:
     trusted = bool(status.trusted)
     entire_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     subject = status.signing_cert.subject.human_friendly if status.signing_cert is not None else ""
+    certified = signatures[0].docmdp_level == fields.MDPPerm.NO_CHANGES
     valid = bool(status.bottom_line) and intact and trusted and entire_file
     if valid:
         reason = "valid"
@@ -459,4 +468,4 @@ def validate_pdf(pdf_bytes: bytes, trust_roots: list) -> PdfValidation:
         reason = "the signature does not cover the entire file (data was added after signing)"
     else:
         reason = f"signature rejected: {status.summary()}"
-    return PdfValidation(valid, intact, trusted, entire_file, subject, reason)
+    return PdfValidation(valid, intact, trusted, entire_file, subject, reason, certified)

@@ -102,7 +102,7 @@ def begin_logged_read() -> None:
         db.session.commit()
 
 
-def lookup_and_log(method: str, serial: str, board_user=None) -> dict | None:
+def lookup_and_log(method: str, serial: str, board_user=None, organisation: str | None = None) -> dict | None:
     """Look a serial up and log the check (commits); returns the public record, or None for an unknown serial.
 
     The lookup runs in a read transaction of its own and the log is written afterwards in a short write transaction,
@@ -114,18 +114,24 @@ def lookup_and_log(method: str, serial: str, board_user=None) -> dict | None:
     if cert is not None:
         db.session.expunge(cert)  # its loaded values stay readable once the read transaction ends
     begin_logged_read()
-    log(method, serial, cert, record["status"] if record else "unknown", board_user)
+    log(method, serial, cert, record["status"] if record else "unknown", board_user, organisation)
     db.session.commit()
     return record
 
 
-def log(method: str, query: str, cert: Certificate | None, result: str, board_user=None) -> None:
-    """Record a verification in the verification log and in the audit chain."""
+def log(method: str, query: str, cert: Certificate | None, result: str, board_user=None,
+        organisation: str | None = None) -> None:
+    """Record a verification in the verification log and in the audit chain.
+
+    ``organisation`` is the board organisation whose API key made the request (None for anyone else).
+    """
     query = (query or "").replace("\x00", "")
     db.session.add(VerificationEvent(method=method, query=query[:64], certificate_id=cert.id if cert else None,
-                                     result=result, board_user_id=getattr(board_user, "id", None)))
+                                     result=result, board_user_id=getattr(board_user, "id", None),
+                                     organisation=organisation))
     audit.record("certificate.verify", "certificate", cert.serial if cert else (query or "-")[:64],
-                 actor=board_user, method=method, result=result)
+                 actor=board_user, method=method, result=result,
+                 **({"organisation": organisation} if organisation else {}))
 
 
 @dataclass
@@ -136,11 +142,11 @@ class PdfCheck:
     reason: str
 
 
-def verify_pdf(data: bytes, *, board_user=None) -> PdfCheck:
+def verify_pdf(data: bytes, *, board_user=None, organisation: str | None = None) -> PdfCheck:
     """Is this file exactly an issued certificate, with its signature intact? Never raises on bad input."""
     if not data.startswith(b"%PDF-"):
         check = PdfCheck(False, None, None, "The file is not a PDF.")
-        log("pdf", "-", None, "not-pdf", board_user)
+        log("pdf", "-", None, "not-pdf", board_user, organisation)
         return check
     digest = hashlib.sha256(data).hexdigest()
     cert = db.session.execute(sa.select(Certificate).filter_by(pdf_sha256=digest).order_by(Certificate.id).limit(1)
@@ -155,15 +161,15 @@ def verify_pdf(data: bytes, *, board_user=None) -> PdfCheck:
             reason = "The file was altered after it was signed: its signature no longer matches."
         else:
             reason = "The file is not a certificate issued by this registry."
-        log("pdf", digest[:16], None, "not-genuine", board_user)
+        log("pdf", digest[:16], None, "not-genuine", board_user, organisation)
         return PdfCheck(False, None, None, reason)
     validation = validate_pdf(data, keys.signing_material().trust_roots)
     status = status_of(cert)
     if not validation.valid:
-        log("pdf", cert.serial, cert, "bad-signature", board_user)
+        log("pdf", cert.serial, cert, "bad-signature", board_user, organisation)
         return PdfCheck(False, cert.serial, status, "The file matches an issued certificate but its signature does "
                                                     f"not validate: {validation.reason}")
-    log("pdf", cert.serial, cert, status, board_user)
+    log("pdf", cert.serial, cert, status, board_user, organisation)
     reason = {"active": "Genuine and active.", "expired": "Genuine, but the certificate has expired.",
               "revoked": "Genuine, but the certificate was revoked."}[status]
     return PdfCheck(True, cert.serial, status, reason)
@@ -194,7 +200,8 @@ def parse_bulk_csv(text: str, max_rows: int = MAX_BULK_ROWS) -> list[tuple[str, 
     return rows
 
 
-def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "bulk") -> list[dict]:
+def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "bulk",
+                organisation: str | None = None) -> list[dict]:
     """Verify many serials with one query. Each result has serial, status, holder name, match and message."""
     wanted = {normalize(s) for s, _ in rows} - {None}
     certs = {}
@@ -215,7 +222,7 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
                             "endorsements": "", "expires_on": "", "name_match": "",
                             "message": "Not a valid serial." if serial is None else "No certificate with this serial."})
             events.append(dict(method=method, query=raw.replace("\x00", "")[:64], certificate_id=None, result="unknown",
-                               board_user_id=getattr(board_user, "id", None)))
+                               board_user_id=getattr(board_user, "id", None), organisation=organisation))
             continue
         status = status_of(cert, on)
         match = ""
@@ -230,7 +237,7 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
                         "endorsements": " ".join(cert.endorsements), "expires_on": cert.expires_on.isoformat(),
                         "name_match": match, "message": message})
         events.append(dict(method=method, query=cert.serial, certificate_id=cert.id, result=status,
-                           board_user_id=getattr(board_user, "id", None)))
+                           board_user_id=getattr(board_user, "id", None), organisation=organisation))
     # One multi-row INSERT for the whole batch (ORM objects would cost one INSERT ... RETURNING per row).
     if events:
         # render_nulls: rows with and without a certificate go in the same statement instead of one per shape.
@@ -239,7 +246,7 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     audit.record("certificate.verify_bulk", "verification_batch", len(results), actor=board_user, method=method,
-                 results=counts)
+                 results=counts, **({"organisation": organisation} if organisation else {}))
     return results
 
 

@@ -2,9 +2,9 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from lms.certificates import keys, ob3, verification
+from lms.certificates import credential_view, keys, verification
 from lms.certificates.models import CertificateApplication
-from lms.certificates.queries import certificates_for, status_list_indexes_revoked
+from lms.certificates.queries import certificates_for
 from lms.certificates.serials import normalize
 from lms.core.security import role_required
 from lms.extensions import db, limiter
@@ -95,17 +95,21 @@ def credential(serial: str):
     return resp
 
 
+@bp.get("/certificates/<serial>/credential")
+@limiter.limit(_public_limit)
+def credential_page(serial: str):
+    """The credential in words (holder, achievement, criteria, issuer, proof, status); the JSON is one click away."""
+    cert = verification.find(serial)
+    if cert is None or not cert.credential:
+        return render_template("certificates/verify_unknown.html", serial=serial[:64]), 404
+    return render_template("certificates/credential.html", serial=cert.serial,
+                           view=credential_view.describe(cert.credential))
+
+
 @bp.get("/credentials/status/1")
 @limiter.limit(_public_limit)
 def status_list():
-    from datetime import UTC, datetime
-
-    encoded = ob3.encode_status_list(status_list_indexes_revoked())
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    now = datetime.now(UTC).replace(microsecond=0, second=0)
-    cred = ob3.build_status_list_credential(f"{base}/credentials/status/1", keys.issuer_did(), encoded,
-                                            keys.credential_key_seed(), keys.verification_method(), now)
-    resp = jsonify(cred)
+    resp = jsonify(credential_view.status_list_credential())
     resp.mimetype = "application/vc+ld+json"
     resp.headers["Cache-Control"] = "public, max-age=60"
     return resp

@@ -36,6 +36,18 @@ def error_response(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def _retry_after_seconds() -> int:
+    """Seconds until the breached rate limit's window resets (at least 1)."""
+    import time
+
+    from lms.extensions import limiter
+
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()) + 1)
+
+
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -44,9 +56,18 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        if exc.code == 429:
-            return error_response(429)
-        return error_response(exc.code or 500)
+        # A description given at abort() (not the class default) is a message written for the user: show it.
+        custom = exc.description if exc.code != 429 and exc.description != type(exc).description else None
+        resp = error_response(exc.code or 500, custom)
+        if isinstance(resp, tuple):
+            resp = app.make_response(resp)
+        # Keep the headers the exception carries: Allow on 405, WWW-Authenticate on 401.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        if exc.code == 429 and "Retry-After" not in resp.headers:
+            resp.headers["Retry-After"] = str(_retry_after_seconds())
+        return resp
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception):

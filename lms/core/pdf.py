@@ -15,15 +15,23 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML, URLFetcher
+from weasyprint import CSS, HTML, Attachment, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
-__all__ = ["FetchRefused", "FontConfiguration", "SafeURLFetcher", "render_pdf", "shared_font_config"]
+__all__ = ["PDF_VARIANT", "FetchRefused", "FontConfiguration", "PdfAttachment", "SafeURLFetcher", "render_pdf",
+           "shared_font_config"]
+
+# Archival PDF (ISO 19005-3, level B): fonts embedded, an sRGB output intent, XMP metadata that names the part and
+# conformance, and embedded files allowed as associated files. WeasyPrint also tags the structure (pdf_tags) so
+# assistive technology reads the text in order; it cannot claim PDF/A and PDF/UA identification in one document.
+PDF_VARIANT = "pdf/a-3b"
 
 # Fonts and images of a design are well under this; the cap stops a misconfigured design from pulling in a huge file.
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
@@ -36,6 +44,17 @@ _EXTRA_TYPES = {
     ".woff2": "font/woff2",
     ".svg": "image/svg+xml",
 }
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in the PDF as an associated file (PDF/A-3 /AF), e.g. a machine-readable credential."""
+
+    name: str
+    data: bytes
+    description: str
+    when: datetime  # creation and modification time written for the file, so identical inputs give identical bytes
+    relationship: str = "Alternative"  # ISO 32000-2 7.11.3: an alternative representation of the content
 
 
 class FetchRefused(ValueError):
@@ -112,10 +131,12 @@ def shared_font_config() -> FontConfiguration:
         return _shared_font_config
 
 
-def _document_identifier(html: str, stylesheets: list[Path]) -> bytes:
+def _document_identifier(html: str, stylesheets: list[Path], embedded_data: list[bytes]) -> bytes:
     digest = hashlib.sha256(html.encode("utf-8"))
     for sheet in stylesheets:
         digest.update(b"\0" + sheet.read_bytes())
+    for data in embedded_data:
+        digest.update(b"\1" + data)
     return digest.hexdigest()[:32].encode("ascii")
 
 
@@ -126,8 +147,9 @@ def render_pdf(
     font_config: FontConfiguration | None = None,
     *,
     fetcher: SafeURLFetcher | None = None,
+    attachments: list[PdfAttachment] | None = None,
 ) -> bytes:
-    """Render ``html`` to PDF bytes, fetching resources only from ``base_dir``.
+    """Render ``html`` to tagged PDF/A-3b bytes, fetching resources only from ``base_dir``.
 
     :param html: A complete HTML document. Relative URLs in it resolve against ``base_dir``.
     :param base_dir: Directory holding the design's assets (fonts, images); nothing outside it can be read.
@@ -136,6 +158,7 @@ def render_pdf(
         a fresh one is made when omitted.
     :param fetcher: A :class:`SafeURLFetcher` for ``base_dir`` when the caller wants to inspect
         :attr:`SafeURLFetcher.refused` afterwards; one is made when omitted.
+    :param attachments: Files to embed as PDF/A-3 associated files (listed in the catalogue's /AF).
     :returns: The PDF document. Identical inputs give identical bytes.
     :raises ValueError: If a stylesheet lies outside ``base_dir`` or ``fetcher`` serves another directory.
     """
@@ -156,8 +179,16 @@ def render_pdf(
     css = [CSS(filename=str(s), url_fetcher=fetcher, font_config=font_config) for s in sheets]
     # Trailing slash so that relative URLs resolve inside base_dir rather than next to it.
     document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
+    embedded = [
+        Attachment(string=item.data, name=item.name, description=item.description, created=item.when,
+                   modified=item.when, relationship=item.relationship, url_fetcher=fetcher)
+        for item in attachments or []
+    ]
     return document.write_pdf(
         stylesheets=css,
         font_config=font_config,
-        pdf_identifier=_document_identifier(html, sheets),
+        pdf_identifier=_document_identifier(html, sheets, embedded_data=[a.data for a in attachments or []]),
+        pdf_variant=PDF_VARIANT,
+        pdf_tags=True,
+        attachments=embedded,
     )

@@ -59,6 +59,9 @@ class OmtCredential(db.Model):
     __table_args__ = (
         sa.CheckConstraint("status IN ('pending','verified','rejected')", name="status_known"),
         sa.CheckConstraint("course_hours > 0", name="hours_positive"),
+        # One pending OMT credential per trainee at a time: a resubmission waits for the decision on the last one.
+        sa.Index("uq_omt_credentials_one_pending", "user_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

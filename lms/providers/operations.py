@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from lms.core import audit
 from lms.core.timeutil import utcnow
@@ -175,11 +176,27 @@ def add_evidence(owner, kind: str, stored: StoredUpload) -> EvidenceFile:
     return ev
 
 
+PENDING_CREDENTIAL = ("Your OMT credential is already waiting for a decision. You can submit another once an "
+                      "instructor or administrator has decided on it.")
+
+
+def has_pending_credential(user_id: int) -> bool:
+    return db.session.execute(sa.select(OmtCredential.id).filter_by(user_id=user_id, status="pending")
+                              .limit(1)).first() is not None
+
+
 def submit_omt_credential(user, *, provider_name: str, course_hours: Decimal, completed_on, evidence: EvidenceFile):
+    """Submit a credential for verification. One pending credential at a time (a partial unique index enforces it
+    when two submissions race); raises DecisionError when one is already waiting."""
+    if has_pending_credential(user.id):
+        raise DecisionError(PENDING_CREDENTIAL)
     cred = OmtCredential(user_id=user.id, provider_name=provider_name.strip(), course_hours=course_hours,
                          completed_on=completed_on, evidence_file_id=evidence.id)
-    db.session.add(cred)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(cred)
+    except IntegrityError:
+        raise DecisionError(PENDING_CREDENTIAL) from None
     audit.record("omt.submit", "omt_credential", cred.id, actor=user, hours=str(course_hours))
     return cred
 

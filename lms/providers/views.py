@@ -72,6 +72,9 @@ def submit_credential():
     cred_form = OmtCredentialForm()
     if not cred_form.validate_on_submit():
         return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 400)
+    if operations.has_pending_credential(current_user.id):  # checked before the file is stored
+        flash(operations.PENDING_CREDENTIAL, "error")
+        return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 409)
     try:
         stored = store_upload(
             cred_form.evidence.data.stream,
@@ -83,13 +86,18 @@ def submit_credential():
         cred_form.evidence.errors = [str(exc)]
         return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 400)
     evidence = operations.add_evidence(current_user, "omt_credential", stored)
-    operations.submit_omt_credential(
-        current_user,
-        provider_name=cred_form.provider_name.data,
-        course_hours=cred_form.course_hours.data,
-        completed_on=cred_form.completed_on.data,
-        evidence=evidence,
-    )
+    try:
+        operations.submit_omt_credential(
+            current_user,
+            provider_name=cred_form.provider_name.data,
+            course_hours=cred_form.course_hours.data,
+            completed_on=cred_form.completed_on.data,
+            evidence=evidence,
+        )
+    except operations.DecisionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 409)
     db.session.commit()
     flash("Your OMT credential was submitted. An instructor or administrator will verify it.", "success")
     return redirect(url_for("providers.profile"))
@@ -114,6 +122,7 @@ def evidence(file_id: int):
         download_name=download_name(ev.original_name, ev.content_type),
     )
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "no-store"  # private evidence: no copy in any cache, the browser's included
     return resp
 
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 
 from lms.assessments.operations import acts_for, trainee_ids_for_instructor
 from lms.certificates.issuing import current_certificate
+from lms.core.params import ascii_int
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, store_upload
 from lms.core.views import act_and_redirect
@@ -19,8 +20,7 @@ bp = Blueprint("renewal", __name__)
 
 
 def _attested() -> int:
-    raw = request.values.get("attested_sessions", "0")
-    return int(raw) if raw.isdigit() and int(raw) < 100000 else 0
+    return ascii_int(request.values.get("attested_sessions", "0"), 99_999) or 0
 
 
 def _page(status=200):

@@ -3,7 +3,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from lms.core.security import role_required
-from lms.extensions import db
+from lms.extensions import db, limiter
 from lms.training import operations
 from lms.training.content import render_markdown
 from lms.training.models import Module, Program, QuizAttempt
@@ -77,8 +77,21 @@ def module(slug: str):
                            attempts=attempts, completion=completion, form=FlaskForm(), result=None)
 
 
+def _knowledge_check_limit():
+    return current_app.config["KNOWLEDGE_CHECK_RATE_LIMIT"]
+
+
+def _per_trainee():
+    # The limit is checked before the role check, so an anonymous request is keyed by its address.
+    who = current_user.id if current_user.is_authenticated else request.remote_addr
+    return f"knowledge-check:{who}"
+
+
 @bp.post("/modules/<slug>/check")
 @role_required("trainee")
+@limiter.limit(_knowledge_check_limit, key_func=_per_trainee,
+               error_message="You have submitted many knowledge checks in a short time. Please review the module "
+                             "and try again later.")
 def knowledge_check(slug: str):
     prog = _program()
     enrollment = _enrollment_or_redirect(prog)

@@ -1,6 +1,7 @@
 """Headers on every response, cookie flags, session rotation and timeouts, CSRF, rate limits, production guards."""
 
 import re
+import secrets
 import time
 
 import pytest
@@ -45,7 +46,7 @@ def test_security_headers_on_certificate_pdf(ctx, client, program):
 
 
 def test_hsts_and_secure_cookies_in_production(tmp_path, monkeypatch, db_url):
-    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
     app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI=db_url,
                      RATELIMIT_ENABLED=False)
     with app.app_context():
@@ -67,7 +68,8 @@ def test_hsts_and_secure_cookies_in_production(tmp_path, monkeypatch, db_url):
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("secret", [None, "", "dev", "change-me", "short"])
+@pytest.mark.parametrize("secret", [None, "", "dev", "change-me", "short", " " * 40, "a" * 40, "ab" * 24,
+                                    "0123456789" * 4])
 def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, monkeypatch, secret):
     if secret is None:
         monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -78,7 +80,7 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, monkeyp
 
 
 def test_production_refuses_debug(tmp_path, monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "y" * 48)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
     with pytest.raises(RuntimeError, match="DEBUG"):
         create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI="sqlite://", DEBUG=True)
 
@@ -128,26 +130,34 @@ def test_csrf_is_enforced_on_every_post_form(make_app):
         assert db.session.execute(db.select(User)).first() is None
 
 
-def test_sign_in_is_rate_limited_per_account_and_address(make_app):
+def test_sign_in_limit_per_address_counts_failures_only(make_app):
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     from lms.extensions import limiter
 
     limiter.reset()
-    with app.app_context():
-        create_user("trainee", email="r@example.test")
-        db.session.commit()
-    client = app.test_client()
-    codes = [client.post("/login", data={"email": "r@example.test", "password": "wrong-password-1"}).status_code
-             for _ in range(4)]
-    assert codes[:3] == [401, 401, 401] and codes[3] == 429
-    resp = client.post("/login", data={"email": "r@example.test", "password": PASSWORD})
-    assert resp.status_code == 429 and b"Too many" in resp.data
-    # Another address trying the same account is limited too (per-account key).
-    other = app.test_client()
-    resp = other.post("/login", data={"email": "r@example.test", "password": "wrong-password-2"},
-                      environ_base={"REMOTE_ADDR": "10.9.9.9"})
-    assert resp.status_code == 429
-    limiter.reset()
+    try:
+        with app.app_context():
+            for n in range(5):
+                create_user("trainee", email=f"class{n}@example.test")
+            db.session.commit()
+        # A class behind one clinic network: five successful sign-ins from one address are not limited.
+        for n in range(5):
+            resp = app.test_client().post("/login", data={"email": f"class{n}@example.test", "password": PASSWORD})
+            assert resp.status_code == 302, n
+        # Failures from that address are: three wrong passwords (three different accounts), then 429.
+        client = app.test_client()
+        codes = [client.post("/login", data={"email": f"class{n}@example.test", "password": "wrong-password-1"})
+                 .status_code for n in range(4)]
+        assert codes == [401, 401, 401, 429]
+        resp = client.post("/login", data={"email": "class4@example.test", "password": PASSWORD})
+        assert resp.status_code == 429 and b"Too many" in resp.data
+        assert 1 <= int(resp.headers["Retry-After"]) <= 61
+        # Another address is not affected.
+        other = app.test_client().post("/login", data={"email": "class4@example.test", "password": PASSWORD},
+                                       environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        assert other.status_code == 302
+    finally:
+        limiter.reset()
 
 
 def test_generic_500_page_has_no_traceback(make_app):

@@ -17,6 +17,7 @@ ACCESS = {
     "regulations.index": PUBLIC, "regulations.csv": PUBLIC,
     "certificates.verify_form": PUBLIC, "certificates.verify_page": PUBLIC, "certificates.pdf": PUBLIC,
     "certificates.credential": PUBLIC, "certificates.status_list": PUBLIC, "certificates.did_document": PUBLIC,
+    "certificates.credential_page": PUBLIC, "api_keys.index": {A}, "api_keys.revoke": {A},
     "api.certificate": PUBLIC, "api.openapi": PUBLIC, "api.verify_pdf": PUBLIC, "api.verify_bulk": PUBLIC,
     "main.dashboard": ANY, "auth.account": ANY, "auth.logout": ANY,
     "providers.profile": {T}, "providers.submit_credential": {T}, "providers.evidence": {T, I, A},
