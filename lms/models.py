@@ -9,6 +9,7 @@ from lms.certificates.models import (  # noqa: F401
     VerificationEvent,
 )
 from lms.core.audit import AuditEvent  # noqa: F401
+from lms.core.idempotency import SubmissionRecord  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
 from lms.providers.models import EvidenceFile, OmtCredential, ProviderProfile  # noqa: F401
 from lms.renewal.models import ContinuingEducation, RenewalRequest  # noqa: F401
