@@ -46,7 +46,7 @@ class LoseResponses:
 
 @pytest.fixture
 def trainee_client(ctx, program):
-    trainee = create_trainee(email="retry@example.test")
+    create_trainee(email="retry@example.test")
     sup = create_user("instructor", email="retry-sup@example.test")
     db.session.commit()
     return signed_in_client(ctx, "retry@example.test"), sup
