@@ -141,6 +141,10 @@ def register_request_hooks(app: Flask) -> None:
 
     idempotency.init_app(app)
 
+    from lms.core import uploads  # staged evidence files, private instance folder, `uploads sweep`
+
+    uploads.init_app(app)
+
     @app.context_processor
     def _globals():
         from lms.core.templating import template_globals

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from lms.core.security import role_required
-from lms.core.uploads import UploadError, download_name, store_upload, upload_path
+from lms.core.uploads import UploadError, download_name, open_upload, store_upload
 from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.providers import operations
@@ -75,13 +75,11 @@ def evidence(file_id: int):
     if current_user.role == "trainee" and ev.owner_id != current_user.id:
         abort(404)
     try:
-        path = upload_path(current_app.config["INSTANCE_PATH"], ev.stored_name)
-    except UploadError:
-        abort(404)
-    if not path.exists():
+        stored = open_upload(ev.stored_name)
+    except (UploadError, FileNotFoundError):
         abort(404)
     resp = send_file(
-        path,
+        stored,
         mimetype=ev.content_type,
         as_attachment=True,
         download_name=download_name(ev.original_name, ev.content_type),
