@@ -139,9 +139,10 @@ def _promote_staged(session) -> None:
             log.exception("evidence file %s could not be moved into place after commit", name)
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _discard_on_rollback(session) -> None:
-    discard_staged(session)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _discard_on_rollback(session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback leaves the outer transaction's files staged
+        discard_staged(session)
 
 
 def discard_staged(session) -> None:
