@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import shutil
 import stat
 import time
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from lms.core.storage import S3Store
 from lms.core.uploads import store_upload
 from lms.extensions import db
+from lms.providers.models import EvidenceFile
 from lms.renewal.models import ContinuingEducation
 from tests.factories import PDF_BYTES, create_evidence, create_trainee, signed_in_client
 
@@ -119,6 +121,87 @@ def _minio():
     return binary
 
 
+NAME, OTHER = "c" * 32 + ".pdf", "d" * 32 + ".pdf"
+
+
+def _exercise(store) -> None:
+    """Stage, promote, read, list and discard through the store's interface."""
+    store.stage(NAME, PDF_BYTES)
+    assert [n for n, _age in store.staged()] == [NAME]
+    assert not store.exists(NAME)
+    store.promote(NAME)
+    assert list(store.staged()) == []
+    assert store.open(NAME).read() == PDF_BYTES
+    assert list(store.names()) == [NAME]
+    store.stage(OTHER, PDF_BYTES)
+    store.discard(OTHER)
+    assert list(store.staged()) == []
+    with pytest.raises(FileNotFoundError):
+        store.open(OTHER)
+
+
+def _s3_client(endpoint: str, key: str = "orocert-test", secret: str = "orocert-test-secret"):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                        aws_secret_access_key=secret)
+
+
+@pytest.fixture
+def s3_server():
+    """moto's standalone S3 server, over HTTP on a free port (an S3 implementation this project did not write)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    bucket = f"orocert-evidence-{secrets.token_hex(4)}"  # moto keeps buckets per process: a fresh one per test
+    _s3_client(endpoint).create_bucket(Bucket=bucket)
+    yield endpoint, bucket
+    server.stop()
+
+
+def test_s3_store_against_an_s3_server(s3_server):
+    endpoint, bucket = s3_server
+    _exercise(S3Store(bucket, client=_s3_client(endpoint)))
+
+
+def test_web_uploads_go_to_the_s3_store_only_after_commit(make_app, program, s3_server):
+    endpoint, bucket_name = s3_server
+    app = make_app(EVIDENCE_STORE="s3", S3_BUCKET=bucket_name, S3_ENDPOINT_URL=endpoint,
+                   S3_ACCESS_KEY_ID="orocert-test", S3_SECRET_ACCESS_KEY="orocert-test-secret")
+    bucket = _s3_client(endpoint)
+    with app.app_context():
+        create_trainee(email="s3@example.test")
+        db.session.commit()
+    client = signed_in_client(app, "s3@example.test")
+
+    def keys():
+        return sorted(o["Key"] for o in bucket.list_objects_v2(Bucket=bucket_name).get("Contents", []))
+
+    before = keys()  # the trainee's OMT credential evidence, stored when the fixture committed
+    assert [k.split("/")[0] for k in before] == ["evidence"]
+    assert client.post("/renewal/ce", data=_ce(hours="500"), content_type="multipart/form-data").status_code == 422
+    assert keys() == before  # the rejected upload left nothing, staged or stored
+    assert client.post("/renewal/ce", data=_ce(), content_type="multipart/form-data").status_code == 302
+    [key] = set(keys()) - set(before)
+    assert key.startswith("evidence/")
+    with app.app_context():
+        name = key.removeprefix("evidence/")
+        ev_id = db.session.execute(sa.select(EvidenceFile.id).filter_by(stored_name=name)).scalar_one()
+    download = client.get(f"/evidence/{ev_id}")
+    assert download.status_code == 200 and download.data == PDF_BYTES
+
+
+def _minio():
+    binary = os.environ.get("MINIO_BINARY") or shutil.which("minio")
+    if not binary:
+        pytest.skip("no MinIO server binary (set MINIO_BINARY or put `minio` on PATH): PyPI, Debian and npm, the only "
+                    "registries this machine reaches, do not ship the MinIO server")
+    return binary
+
+
 def test_s3_store_against_a_real_minio_server(tmp_path):
     import socket
     import subprocess
@@ -131,29 +214,14 @@ def test_s3_store_against_a_real_minio_server(tmp_path):
     proc = subprocess.Popen([binary, "server", str(tmp_path / "data"), "--address", f"127.0.0.1:{port}"],  # noqa: S603
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        import boto3
-
-        client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                              aws_access_key_id="orocert-test", aws_secret_access_key="orocert-test-secret")
+        client = _s3_client(f"http://127.0.0.1:{port}")
         for _ in range(100):
             try:
-                client.create_bucket(Bucket="evidence")
+                client.create_bucket(Bucket="orocert-evidence")
                 break
             except Exception:  # noqa: BLE001 - the server is still starting
                 time.sleep(0.1)
-        store = S3Store("evidence", client=client)
-        store.stage("c" * 32 + ".pdf", PDF_BYTES)
-        assert [n for n, _age in store.staged()] == ["c" * 32 + ".pdf"]
-        assert not store.exists("c" * 32 + ".pdf")
-        store.promote("c" * 32 + ".pdf")
-        assert list(store.staged()) == []
-        assert store.open("c" * 32 + ".pdf").read() == PDF_BYTES
-        assert list(store.names()) == ["c" * 32 + ".pdf"]
-        store.stage("d" * 32 + ".pdf", PDF_BYTES)
-        store.discard("d" * 32 + ".pdf")
-        assert list(store.staged()) == []
-        with pytest.raises(FileNotFoundError):
-            store.open("d" * 32 + ".pdf")
+        _exercise(S3Store("orocert-evidence", client=client))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
