@@ -113,14 +113,6 @@ def test_sweep_removes_old_staged_files_and_reports_orphans(ctx, program, runner
     assert not old.exists() and fresh.exists() and orphan.exists()  # orphans are reported, never deleted
 
 
-def _minio():
-    binary = os.environ.get("MINIO_BINARY") or shutil.which("minio")
-    if not binary:
-        pytest.skip("no MinIO server binary (set MINIO_BINARY or put `minio` on PATH): PyPI, Debian and npm, the only "
-                    "registries this machine reaches, do not ship the MinIO server")
-    return binary
-
-
 NAME, OTHER = "c" * 32 + ".pdf", "d" * 32 + ".pdf"
 
 
