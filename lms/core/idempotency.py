@@ -121,7 +121,7 @@ def _replay(scope: str, key: str, fingerprint: str):
         resp = error_response(409, "This submission was already received. Check the page before sending it again.")
         return resp
     if stored.location and not request.path.startswith("/api/"):
-        flash("That form had already been sent; it was saved once.", "info")
+        flash("That form had already been sent; this page shows its result. Nothing was saved twice.", "info")
     resp = Response(stored.body or b"", status=stored.status_code, content_type=stored.content_type)
     if stored.location:
         resp.headers["Location"] = stored.location

@@ -156,3 +156,38 @@ def test_every_state_changing_form_carries_a_submission_token():
             if rel not in EXEMPT and "submission_field()" not in m.group(1):
                 missing.append(rel)
     assert not missing, missing
+
+
+def test_a_double_click_sends_two_requests_at_once_and_saves_one(app):
+    """Two requests with the same token race (separate connections); one entry, and both get the same answer."""
+    import threading
+
+    from lms.training.content import load_all
+
+    with app.app_context():
+        load_all(app.config["COURSES_DIR"])
+        db.session.commit()
+        create_trainee(email="double@example.test")
+        sup = create_user("instructor", email="double-sup@example.test")
+        db.session.commit()
+        form = _hours(sup, "double-click-token-0001")
+    first = signed_in_client(app, "double@example.test")
+    second = app.test_client()
+    second.set_cookie("session", first.get_cookie("session").value)
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def post(client):
+        barrier.wait()
+        answers.append(client.post("/hours/", data=form))
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.status_code for r in answers) == [302, 302]
+    assert {r.headers["Location"] for r in answers} == {"/hours/"}
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in answers) == 1
+    with app.app_context():
+        assert _count(HourEntry) == 1
