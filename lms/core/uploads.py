@@ -214,10 +214,13 @@ def init_app(app) -> None:
 
 def secure_instance(app) -> None:
     """The instance folder (SQLite database, uploads, development keys) is readable by the app's user only."""
-    private_dir(Path(app.config["INSTANCE_PATH"]))
-    uri = app.config.get("SQLALCHEMY_DATABASE_URI", "")
-    if uri.startswith("sqlite:///") and ":memory:" not in uri:
-        db_file = Path(uri.removeprefix("sqlite:///"))
-        if db_file.parent.exists():
-            os.close(os.open(db_file, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite's -wal/-shm files copy these bits
-            os.chmod(db_file, 0o600)
+    try:
+        private_dir(Path(app.config["INSTANCE_PATH"]))
+        uri = app.config.get("SQLALCHEMY_DATABASE_URI", "")
+        if uri.startswith("sqlite:///") and ":memory:" not in uri:
+            db_file = Path(uri.removeprefix("sqlite:///"))
+            if db_file.parent.exists():
+                os.close(os.open(db_file, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite's -wal/-shm files copy these bits
+                os.chmod(db_file, 0o600)
+    except OSError as exc:  # e.g. a shared volume owned by another account: run, but say so
+        log.warning("could not make the instance folder private: %s", exc)

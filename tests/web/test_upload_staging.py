@@ -217,3 +217,13 @@ def test_s3_store_against_a_real_minio_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_seeded_population_has_a_file_for_every_evidence_row(ctx, runner, program):
+    result = runner.invoke(args=["seed-scale", "--trainees", "20"])
+    assert result.exit_code == 0, result.output
+    sweep = runner.invoke(args=["uploads", "sweep", "--dry-run"])
+    assert sweep.exit_code == 0, sweep.output
+    assert "would remove 0 staged file(s)" in sweep.output
+    assert "0 file(s) with no row, 0 row(s) with no file" in sweep.output
+    assert _files(ctx.config["INSTANCE_PATH"] / "uploads.staging") == []
