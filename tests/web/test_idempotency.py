@@ -134,6 +134,10 @@ def test_api_post_with_idempotency_key_is_answered_once(ctx):
     bad_key = client.post("/api/v1/verify/bulk", json=payload, headers={"Idempotency-Key": "x"})
     assert bad_key.status_code == 400
 
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/verify", "/verify/bulk"):
+        assert "Idempotency-Key" in [p["name"] for p in doc["paths"][path]["post"]["parameters"]]
+
 
 def test_tokens_belong_to_one_user(ctx, trainee_client):
     client, sup = trainee_client
