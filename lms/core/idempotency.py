@@ -109,17 +109,20 @@ def _replay(scope: str, key: str, fingerprint: str):
     db.session.rollback()
     set_write_intent(False)  # poll with plain reads, holding no write lock the first request needs
     deadline = time.monotonic() + WAIT_FOR_FIRST
+    columns = (SubmissionRecord.fingerprint, SubmissionRecord.status_code, SubmissionRecord.location,
+               SubmissionRecord.content_type, SubmissionRecord.body)
     while True:
-        stored = db.session.execute(sa.select(SubmissionRecord).filter_by(scope=scope, key=key)).scalar_one_or_none()
+        stored = db.session.execute(sa.select(*columns).filter_by(scope=scope, key=key)).first()
         db.session.rollback()
-        if stored is None or stored.status_code is not None or time.monotonic() >= deadline:
+        if stored is None or stored.fingerprint != fingerprint or stored.status_code is not None:
+            break
+        if time.monotonic() >= deadline:
             break
         time.sleep(0.1)
     if stored is not None and stored.fingerprint != fingerprint:
         return error_response(422, "This key was already used for a different request. Use a new key.")
     if stored is None or stored.status_code is None:
-        resp = error_response(409, "This submission was already received. Check the page before sending it again.")
-        return resp
+        return error_response(409, "This submission was already received. Check the page before sending it again.")
     if stored.location and not request.path.startswith("/api/"):
         flash("That form had already been sent; this page shows its result. Nothing was saved twice.", "info")
     resp = Response(stored.body or b"", status=stored.status_code, content_type=stored.content_type)
