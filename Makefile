@@ -4,18 +4,33 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed-stamp
+# Exact versions with hashes (see README, "Dependencies and the lock files"); `make lock` updates them.
+LOCK      := requirements.lock
+TEST_LOCK := requirements-test.lock
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet $(if $(UPGRADE),--upgrade,)
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := lms
 # Links printed on certificates and QR codes point at the address `make run` serves, unless set explicitly.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean
+.PHONY: lock run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK) $(TEST_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python scripts/check_lock.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Re-pin after a change to pyproject.toml. Existing pins are kept unless `make lock UPGRADE=1`.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) -o $(TEST_LOCK)
+	$(BIN)/uv pip compile pyproject.toml -c $(TEST_LOCK) $(LOCK_FLAGS) -o $(LOCK)
+	@$(BIN)/python scripts/check_lock.py && echo "Locks updated: $(LOCK) $(TEST_LOCK)"
 
 setup: $(STAMP)
 

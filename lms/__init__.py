@@ -183,6 +183,14 @@ def register_request_hooks(app: Flask) -> None:
     app.before_request(enforce_session_timeouts)
     app.after_request(apply_security_headers)
 
+    from lms.core import idempotency  # after the hooks that load the signed-in user
+
+    idempotency.init_app(app)
+
+    from lms.core import uploads  # staged evidence files, private instance folder, `uploads sweep`
+
+    uploads.init_app(app)
+
     @app.context_processor
     def _globals():
         from lms.core.templating import template_globals

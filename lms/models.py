@@ -12,6 +12,7 @@ from lms.certificates.models import (  # noqa: F401
 )
 from lms.core.audit import AuditEvent  # noqa: F401
 from lms.directory.models import DirectoryListing  # noqa: F401
+from lms.core.idempotency import SubmissionRecord  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
 from lms.notifications.models import (  # noqa: F401
     Notification,

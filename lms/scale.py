@@ -309,6 +309,13 @@ class _Copier:
                 self.serials.add(s)
                 return s
 
+    def _source(self, name: str):
+        """The archetype's file: in place, or still staged until the seed's transaction commits."""
+        for folder in (self.upload_dir, self.upload_dir.with_name("uploads.staging")):
+            if (folder / name).exists():
+                return folder / name
+        return None
+
     def _template(self, arch: dict[str, list[dict]]) -> dict[str, list[tuple[int, list]]]:
         key = arch["users"][0]["id"]
         if key not in self.templates:
@@ -316,7 +323,7 @@ class _Copier:
                                    for name in COPIED_TABLES}
             for _old, values in self.templates[key]["evidence_files"]:
                 i = self.plans["evidence_files"].index["stored_name"]
-                if not (self.upload_dir / values[i]).exists():
+                if self._source(values[i]) is None:
                     values[i] = None  # no file to link (the copy gets a fresh name all the same)
         return self.templates[key]
 
@@ -362,7 +369,7 @@ class _Copier:
                     source = values[idx["stored_name"]]
                     stored = secrets.token_hex(16) + ".pdf"
                     if source is not None:
-                        os.link(self.upload_dir / source, self.upload_dir / stored)
+                        os.link(self._source(source), self.upload_dir / stored)
                     row[idx["stored_name"]] = stored
                 elif name == "certificates":
                     row[idx["serial"]] = self._serial()

@@ -121,6 +121,32 @@ def _common(err: dict) -> dict:
 
 
 def openapi_document(base_url: str) -> dict:
+    return _with_retries(_document(base_url))
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Any unique value (8-200 characters). A retry with the same key and the same request gets the "
+                   "first answer back (header Idempotent-Replayed: true) and is not counted or logged twice.",
+    "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+}
+
+
+def _with_retries(doc: dict) -> dict:
+    """Every POST accepts Idempotency-Key; every operation may answer 503 while the database is unreachable."""
+    err = _json({"$ref": "#/components/schemas/Error"})
+    for operations in doc["paths"].values():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            responses["503"] = {"description": "Database unreachable; retry after the Retry-After seconds", **err}
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+                responses["409"] = {"description": "Same key, first request still in progress or unrecorded", **err}
+                responses["422"] = {"description": "Same key used for a different request", **err}
+    return doc
+
+
+def _document(base_url: str) -> dict:
     err = {"$ref": "#/components/schemas/Error"}
     return {
         "openapi": "3.1.0",

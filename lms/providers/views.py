@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from lms.assessments.operations import acts_for, trainee_ids_for_instructor
 from lms.auth.models import User
 from lms.core.security import role_required
-from lms.core.uploads import UploadError, download_name, store_upload, upload_path
+from lms.core.uploads import UploadError, download_name, open_upload, store_upload
 from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.providers import operations
@@ -110,13 +110,11 @@ def evidence(file_id: int):
     if ev.owner_id != current_user.id and not acts_for(current_user, ev.owner_id):
         abort(404)
     try:
-        path = upload_path(current_app.config["INSTANCE_PATH"], ev.stored_name)
-    except UploadError:
-        abort(404)
-    if not path.exists():
+        stored = open_upload(ev.stored_name)
+    except (UploadError, FileNotFoundError):
         abort(404)
     resp = send_file(
-        path,
+        stored,
         mimetype=ev.content_type,
         as_attachment=True,
         download_name=download_name(ev.original_name, ev.content_type),
