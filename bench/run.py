@@ -130,9 +130,6 @@ def _drop_pg_database(url: str) -> None:
     engine.dispose()
 
 
-@contextmanager
-
-
 def _loadavg() -> float:
     return os.getloadavg()[0]
 
