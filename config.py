@@ -50,6 +50,11 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per 15 minutes"
     PUBLIC_API_RATE_LIMIT = "120 per minute"
 
+    # Redis (several instances): the job queue, the shared cache of verification records. Unset: jobs run in-process
+    # and the cache is per worker. See "Scaling out" in the README.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    VERIFICATION_CACHE_SECONDS = 300
+
     # Certificate issuer identity and signing material. In development they are generated into the instance folder.
     ISSUER_NAME = os.environ.get("ISSUER_NAME", "OroCert Certification Registry")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -79,6 +84,7 @@ class TestingConfig(Config):
     PUBLIC_BASE_URL = "http://localhost"
     # Still scrypt, at a cost that keeps the suite fast; production keeps the full-cost default.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a hashing method, not a password
+    JOBS_MODE = "eager"  # background jobs run at once, in the test; the queue's own tests use a real worker
 
 
 class ProductionConfig(Config):

@@ -1,5 +1,6 @@
 """Import every model so metadata (and Alembic) sees the whole schema."""
 
+from lms.admin.exports import ReportExport  # noqa: F401
 from lms.assessments.models import Assessment  # noqa: F401
 from lms.auth.models import User  # noqa: F401
 from lms.certificates.models import (  # noqa: F401
