@@ -85,6 +85,7 @@ class TestingConfig(Config):
     # Still scrypt, at a cost that keeps the suite fast; production keeps the full-cost default.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a hashing method, not a password
     JOBS_MODE = "eager"  # background jobs run at once, in the test; the queue's own tests use a real worker
+    VERIFICATION_LOG_FLUSH_SECONDS = 3600  # tests write buffered checks explicitly; the buffer's own tests set less
 
 
 class ProductionConfig(Config):

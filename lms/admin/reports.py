@@ -149,10 +149,10 @@ def request_export():
     if not FlaskForm().validate_on_submit():
         abort(400)
     program_id = _program_arg(request.form)
-    export = record_request(program_id, current_user)
+    export_id = record_request(program_id, current_user).id
     db.session.commit()
-    queue_export(export.id)  # after the commit, so the worker finds the row
-    flash(f"Export {export.id} is being prepared. This page shows when it is ready.", "success")
+    queue_export(export_id)  # after the commit, so the worker finds the row
+    flash(f"Export {export_id} is being prepared. This page shows when it is ready.", "success")
     return redirect(url_for("reports.exports"))
 
 

@@ -240,6 +240,7 @@ def issue_cohort(program_id: str, *, actor, limit: int | None = None, on: date |
     from lms import jobs
 
     started = time.perf_counter()
+    actor_id = actor.id  # the session is emptied between batches
     program = db.session.get(Program, program_id)
     if program is None:
         raise ValueError(f"No program {program_id!r}. Load the courses first.")
@@ -258,12 +259,12 @@ def issue_cohort(program_id: str, *, actor, limit: int | None = None, on: date |
     result.workers = jobs.worker_count(current_app) if queued else 1
     batches = [ids[i:i + batch_size] for i in range(0, len(ids), batch_size)]
     if queued:
-        refs = [jobs.enqueue("lms.certificates.cohort.issue_batch", program_id, batch, actor.id, on.isoformat())
+        refs = [jobs.enqueue("lms.certificates.cohort.issue_batch", program_id, batch, actor_id, on.isoformat())
                 for batch in batches]
         echo(f"queued {len(refs)} batch job(s) for {result.workers} queue worker(s)")
         outcomes = (ref.wait() for ref in refs)
     else:
-        outcomes = (issue_batch(program_id, batch, actor.id, on.isoformat()) for batch in batches)
+        outcomes = (issue_batch(program_id, batch, actor_id, on.isoformat()) for batch in batches)
     for done, outcome in enumerate(outcomes, start=1):
         result.issued += outcome["issued"]
         result.not_eligible += outcome["not_eligible"]

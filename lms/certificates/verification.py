@@ -154,12 +154,12 @@ _compiled_state: dict[str, object] = {}
 
 
 def _state_row(serial: str) -> tuple | None:
-    """The state query on a pooled connection of its own, straight through the driver.
+    """The state query on a pooled connection of its own, without the ORM session.
 
-    This is the hot path of every verification, and the one query it needs is a single indexed read: the ORM
-    session, its transaction and the engine's statement machinery would cost more than the query itself. The SQL is
-    compiled once per dialect by SQLAlchemy from ``_STATE``. A lone SELECT needs no transaction on SQLite (the
-    connection runs in autocommit mode); on PostgreSQL the implicit read transaction is ended at once.
+    This is the hot path of every verification, and its one query is a single indexed read: the session, its
+    transaction bookkeeping and the ORM's result processing would cost several times the query itself. The SQL is
+    compiled once per dialect from ``_STATE``; the connection is returned to the pool (its read transaction ended) at
+    once, so the request holds no transaction while it builds the answer.
     """
     engine = db.engine
     compiled = _compiled_state.get(engine.dialect.name)
@@ -167,18 +167,8 @@ def _state_row(serial: str) -> tuple | None:
         compiled = _compiled_state[engine.dialect.name] = _STATE.compile(dialect=engine.dialect)
     params = compiled.construct_params({"serial": serial})
     args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        try:
-            cursor.execute(compiled.string, args)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        if engine.dialect.name != "sqlite":
-            conn.rollback()
-    finally:
-        conn.close()  # back to the pool
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(compiled.string, args).first()
     return tuple(row) if row is not None else None
 
 

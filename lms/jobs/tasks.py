@@ -47,8 +47,8 @@ def schedule_nightly(app, after: datetime | None = None) -> str | None:
     from rq.registry import ScheduledJobRegistry
 
     when = next_nightly(after or datetime.now(UTC))
-    job_id = f"status-list-refresh-{when:%Y%m%d}"
     queue = jobs.queue_for(app)
+    job_id = f"{queue.name}-status-list-refresh-{when:%Y%m%d}"
     if job_id in ScheduledJobRegistry(queue=queue).get_job_ids():
         return job_id
     try:

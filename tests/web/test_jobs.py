@@ -182,7 +182,7 @@ def test_worker_schedules_the_nightly_status_list_refresh_once(queued_app, queue
     _run_burst_worker(queued_app, queue_name, signing_config)
     with queued_app.app_context():
         scheduled = ScheduledJobRegistry(queue=jobs.queue_for(queued_app)).get_job_ids()
-    assert len(scheduled) == 1 and scheduled[0].startswith("status-list-refresh-")
+    assert len(scheduled) == 1 and scheduled[0].startswith(f"{queue_name}-status-list-refresh-")
 
 
 def test_worker_needs_redis(app):
@@ -204,13 +204,12 @@ def test_without_redis_jobs_run_in_a_background_thread(make_app):
                                    .where(db.metadata.tables["users"].c.email == "exports@example.test")).scalar_one()
         from lms.auth.models import User
 
-        export = request_export("omr", db.session.get(User, admin))
+        export_id = request_export("omr", db.session.get(User, admin)).id
         db.session.commit()
-        ref = queue_export(export.id)
+        ref = queue_export(export_id)
         assert ref.mode == "thread"
         assert ref.wait(timeout=120)["status"] == "ready"
-        db.session.expire_all()
-        assert db.session.get(ReportExport, export.id).rows > 0
+        assert db.session.get(ReportExport, export_id).rows > 0
 
 
 def _requested_export(program_id: str):
@@ -219,9 +218,9 @@ def _requested_export(program_id: str):
 
     user = create_user("admin", email="exports@example.test")
     db.session.commit()
-    export = request_export(program_id, db.session.get(User, user.id))
-    db.session.commit()
-    return export
+    export_id = request_export(program_id, db.session.get(User, user.id)).id
+    db.session.commit()  # ends the transaction: the job writes in its own
+    return export_id
 
 
 def test_a_failing_export_is_marked_failed_with_the_reason(make_app, monkeypatch):
@@ -235,11 +234,10 @@ def test_a_failing_export_is_marked_failed_with_the_reason(make_app, monkeypatch
     monkeypatch.setattr(reports, "cohort_csv", broken)
     app = make_app()
     with app.app_context():
-        export = _requested_export("omr")
+        export_id = _requested_export("omr")
         with pytest.raises(RuntimeError):
-            queue_export(export.id)  # eager in tests: runs here, and the job's error reaches the caller
-        db.session.expire_all()
-        failed = db.session.get(ReportExport, export.id)
+            queue_export(export_id)  # eager in tests: runs here, and the job's error reaches the caller
+        failed = db.session.get(ReportExport, export_id)
         assert failed.status == "failed" and "the database went away" in failed.error
         assert failed.content is None  # nothing half-written
 
@@ -249,11 +247,10 @@ def test_an_empty_cohort_is_an_empty_report(make_app):
 
     app = make_app()
     with app.app_context():
-        export = _requested_export("no-such-program")
-        ref = queue_export(export.id)
+        export_id = _requested_export("no-such-program")
+        ref = queue_export(export_id)
         assert ref.result["status"] == "ready" and ref.result["rows"] == 0
-        db.session.expire_all()
-        assert db.session.get(ReportExport, export.id).content.startswith(b"trainee_id,")
+        assert db.session.get(ReportExport, export_id).content.startswith(b"trainee_id,")
 
 
 def test_refresh_status_list_command(app, runner):

@@ -237,3 +237,21 @@ def test_verification_works_when_redis_is_down(make_app, program):
         serial = issue(qualified_trainee(email="noredis@example.test")).serial
     resp = client_for(app).get(f"/api/v1/certificates/{serial}")
     assert resp.status_code == 200 and resp.json["status"] == "active"
+
+
+def test_a_cached_check_costs_one_query(ctx, certs):  # noqa: F811
+    """Warm, an anonymous API check reads only the certificate's state (plus SQLite's BEGIN); cold, it also loads
+    the record once."""
+    from lms.core.cache import cache_for
+    from lms.core.database import count_statements
+
+    cache_for(ctx).clear()
+    client = client_for(ctx)
+    url = f"/api/v1/certificates/{certs['active'].serial}"
+    with count_statements(ctx) as cold:
+        assert client.get(url).status_code == 200
+    with count_statements(ctx) as warm:
+        assert client.get(url).status_code == 200
+    selects = [s for s in warm if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1 and "certificate_revocations" in selects[0]
+    assert len(warm) <= 2 < len(cold)
