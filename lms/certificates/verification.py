@@ -65,32 +65,76 @@ def public_record(cert: Certificate, on: date | None = None) -> dict:
     """The facts anyone holding the serial may see (the same on the page, the API and in bulk)."""
     from lms.training.models import Program
 
-    status = status_of(cert, on)
     program = db.session.get(Program, cert.program_id)
+    revocation = cert.revocation
+    return _record({
+        "serial": cert.serial, "holder_name": cert.holder_name, "profession": cert.profession,
+        "license_number": cert.license_number, "jurisdiction": cert.jurisdiction, "endorsements": cert.endorsements,
+        "program_id": cert.program_id, "program_title": program.title if program else None,
+        "standard_key": cert.standard_version.standard_key, "standard_version": cert.standard_version.version,
+        "issued_on": cert.issued_on, "expires_on": cert.expires_on, "evidence": cert.evidence,
+        "pdf_sha256": cert.pdf_sha256, "renews": cert.renews.serial if cert.renews_id else None,
+        "revoked_on": revocation.revoked_on if revocation else None,
+        "revocation_reason": revocation.reason if revocation else None,
+    }, status_of(cert, on))
+
+
+def _record(facts, status: str) -> dict:
     record = {
-        "serial": cert.serial,
+        "serial": facts["serial"],
         "status": status,
         "holder": {
-            "name": cert.holder_name,
-            "profession": cert.profession,
-            "profession_label": (PROFESSIONS[cert.profession].label if cert.profession in PROFESSIONS
-                                 else cert.profession),
-            "license": cert.license_number,
-            "jurisdiction": cert.jurisdiction,
-            "jurisdiction_label": JURISDICTIONS.get(cert.jurisdiction, cert.jurisdiction),
+            "name": facts["holder_name"],
+            "profession": facts["profession"],
+            "profession_label": (PROFESSIONS[facts["profession"]].label if facts["profession"] in PROFESSIONS
+                                 else facts["profession"]),
+            "license": facts["license_number"],
+            "jurisdiction": facts["jurisdiction"],
+            "jurisdiction_label": JURISDICTIONS.get(facts["jurisdiction"], facts["jurisdiction"]),
         },
-        "endorsements": list(cert.endorsements),
-        "program": {"id": cert.program_id, "title": program.title if program else cert.program_id},
-        "standard": {"id": cert.standard_version.standard_key, "version": cert.standard_version.version},
-        "issued_on": cert.issued_on.isoformat(),
-        "expires_on": cert.expires_on.isoformat(),
-        "evidence": cert.evidence,
-        "pdf_sha256": cert.pdf_sha256,
-        "renews": cert.renews.serial if cert.renews_id else None,
+        "endorsements": list(facts["endorsements"]),
+        "program": {"id": facts["program_id"], "title": facts["program_title"] or facts["program_id"]},
+        "standard": {"id": facts["standard_key"], "version": facts["standard_version"]},
+        "issued_on": facts["issued_on"].isoformat(),
+        "expires_on": facts["expires_on"].isoformat(),
+        "evidence": facts["evidence"],
+        "pdf_sha256": facts["pdf_sha256"],
+        "renews": facts["renews"],
     }
-    if cert.revocation is not None:
-        record["revocation"] = {"date": cert.revocation.revoked_on.isoformat(), "reason": cert.revocation.reason}
+    if facts["revoked_on"] is not None:
+        record["revocation"] = {"date": facts["revoked_on"].isoformat(), "reason": facts["revocation_reason"]}
     return record
+
+
+def _record_statement():
+    from lms.training.models import Program
+
+    renewed = sa.orm.aliased(Certificate)
+    return (
+        sa.select(Certificate.serial, Certificate.holder_name, Certificate.profession, Certificate.license_number,
+                  Certificate.jurisdiction, Certificate.endorsements, Certificate.program_id,
+                  Program.title.label("program_title"), StandardVersion.standard_key,
+                  StandardVersion.version.label("standard_version"), Certificate.issued_on, Certificate.expires_on,
+                  Certificate.evidence, Certificate.pdf_sha256, renewed.serial.label("renews"),
+                  CertificateRevocation.revoked_on, CertificateRevocation.reason.label("revocation_reason"))
+        .join(StandardVersion, StandardVersion.id == Certificate.standard_version_id)
+        .outerjoin(Program, Program.id == Certificate.program_id)
+        .outerjoin(renewed, renewed.id == Certificate.renews_id)
+        .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
+        .where(Certificate.id == sa.bindparam("id"))
+    )
+
+
+_RECORD: list = []
+
+
+def _record_for_state(state: State) -> dict:
+    """The public record in one Core query (a cache miss): no ORM objects, no session."""
+    if not _RECORD:
+        _RECORD.append(_record_statement())
+    with db.engine.connect() as conn:
+        facts = conn.execute(_RECORD[0], {"id": state.id}).mappings().one()
+    return _record(facts, state.status)
 
 
 def begin_logged_read() -> None:
@@ -184,7 +228,7 @@ def cached_body(state: State, view: str, shape) -> bytes:
     key = f"{view}:{state.key}"
     body = cache.get(key)
     if body is None:
-        body = json.dumps(shape(public_record(find(state.serial))), separators=(",", ":")).encode()
+        body = json.dumps(shape(_record_for_state(state)), separators=(",", ":")).encode()
         cache.set(key, body, int(current_app.config.get("VERIFICATION_CACHE_SECONDS", 300)))
     return body
 
