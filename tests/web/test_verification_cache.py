@@ -254,4 +254,4 @@ def test_a_cached_check_costs_one_query(ctx, certs):  # noqa: F811
         assert client.get(url).status_code == 200
     selects = [s for s in warm if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1 and "certificate_revocations" in selects[0]
-    assert len(warm) <= 2 < len(cold)
+    assert len(warm) < len(cold) and len(warm) <= 2
