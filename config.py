@@ -85,6 +85,11 @@ class Config:
     DIRECTORY_TILE_URL = os.environ.get("DIRECTORY_TILE_URL", "")
     DIRECTORY_TILE_ATTRIBUTION = os.environ.get("DIRECTORY_TILE_ATTRIBUTION", "")
 
+    # Redis (several instances): the job queue, the shared cache of verification records. Unset: jobs run in-process
+    # and the cache is per worker. See "Scaling out" in the README.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    VERIFICATION_CACHE_SECONDS = 300
+
     # Certificate issuer identity and signing material. In development they are generated into the instance folder.
     ISSUER_NAME = os.environ.get("ISSUER_NAME", "OroCert Certification Registry")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -126,6 +131,8 @@ class TestingConfig(Config):
     # Still scrypt, at a cost that keeps the suite fast; production keeps the full-cost default.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a hashing method, not a password
     MAIL_SERVER = None  # tests start their own SMTP server and pass its address explicitly
+    JOBS_MODE = "eager"  # background jobs run at once, in the test; the queue's own tests use a real worker
+    VERIFICATION_LOG_FLUSH_SECONDS = 3600  # tests write buffered checks explicitly; the buffer's own tests set less
 
 
 class ProductionConfig(Config):

@@ -306,6 +306,9 @@ def register(app) -> None:
     from lms.scale import seed_scale
     app.cli.add_command(seed_scale)
     register_maintenance(app)
+    from lms.jobs.worker import register as register_jobs
+
+    register_jobs(app)
 
 
 @click.command("backup")
@@ -348,14 +351,15 @@ def register_maintenance(app) -> None:
 
 @certificates_cli.command("issue-cohort")
 @click.argument("program")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Render processes (default: one per core).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=20, help="Trainees per queued job.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Issue at most this many certificates.")
-def certificates_issue_cohort(program, workers, limit):
-    """Issue certificates to every eligible trainee of PROGRAM without a current one, on every core."""
+def certificates_issue_cohort(program, batch_size, limit):
+    """Issue certificates to every eligible trainee of PROGRAM without a current one (on the job queue's workers
+    when REDIS_URL is set, in this process otherwise)."""
     from lms.certificates.cohort import issue_cohort
 
     try:
-        result = issue_cohort(program, actor=_system_actor(), workers=workers, limit=limit, echo=click.echo)
+        result = issue_cohort(program, actor=_system_actor(), limit=limit, echo=click.echo, batch_size=batch_size)
     except ValueError as exc:
         db.session.rollback()
         _fail(f"error: {exc}")

@@ -1,5 +1,6 @@
 """Import every model so metadata (and Alembic) sees the whole schema."""
 
+from lms.admin.exports import ReportExport  # noqa: F401
 from lms.api.models import BoardApiKey  # noqa: F401
 from lms.assessments.models import Assessment  # noqa: F401
 from lms.auth.models import User  # noqa: F401
@@ -11,8 +12,8 @@ from lms.certificates.models import (  # noqa: F401
     VerificationEvent,
 )
 from lms.core.audit import AuditEvent  # noqa: F401
-from lms.directory.models import DirectoryListing  # noqa: F401
 from lms.core.idempotency import SubmissionRecord  # noqa: F401
+from lms.directory.models import DirectoryListing  # noqa: F401
 from lms.hours.models import HourDecision, HourEntry  # noqa: F401
 from lms.notifications.models import (  # noqa: F401
     Notification,

@@ -128,7 +128,10 @@ def make_app(tmp_path, db_url, signing_config):
         return app
 
     yield _make
+    from lms.certificates import verification_log
+
     for app in apps:
+        verification_log.close(app)  # buffered anonymous checks are written before the database is reset
         with app.app_context():
             _db.session.remove()
     if PG_URL and apps:

@@ -65,15 +65,30 @@ def _authenticate():
     return None
 
 
+def _conditional(resp, state):
+    """ETag from the certificate's state; clients and caches must revalidate, and get 304 when nothing changed."""
+    resp.set_etag(state.etag)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
 @bp.get("/certificates/<serial>")
 @limiter.limit(_limit, key_func=_rate_key)
 def certificate(serial: str):
-    record = verification.lookup_and_log("api", serial, organisation=_organisation())
-    if record is None:
+    state = verification.check("api", serial, organisation=_organisation())
+    if state is None:
         return _error(404, "No certificate with this serial.")
+    if verification.not_modified(state, request.if_none_match):
+        return _conditional(current_app.response_class(status=304), state)
+    body = verification.cached_body(state, "api", _api_record)
+    return _conditional(current_app.response_class(body, mimetype="application/json"), state)
+
+
+def _api_record(record: dict) -> dict:
+    """The API's shape of the public record: the holder without labels, the program by id."""
     record["holder"] = {k: record["holder"][k] for k in ("name", "profession", "license", "jurisdiction")}
     record["program"] = record["program"]["id"]
-    return jsonify(record)
+    return record
 
 
 @bp.post("/verify")

@@ -1,18 +1,17 @@
-"""Issuing certificates to a whole cohort, on every core: ``flask --app lms certificates issue-cohort PROGRAM``.
+"""Issuing certificates to a whole cohort: ``flask --app lms certificates issue-cohort PROGRAM``.
 
-Rendering and signing a certificate is CPU work (WeasyPrint layout, the PAdES signature, the Open Badges proof); the
-database work around it is small. So the parent process does everything that touches the database and worker
-processes do only the CPU work:
+The cohort is cut into batches of trainees, and each batch is one job on the job queue (:mod:`lms.jobs`): with
+``REDIS_URL`` set, every queue worker (``flask --app lms worker``, on any machine sharing the database) takes batches,
+so issuance scales with the workers; without it the command runs the same batch jobs in its own process, one after
+another. A batch job (:func:`issue_batch`):
 
-1. The parent finds the enrolled trainees without a current certificate, evaluates them in batches (a constant number
-   of queries per batch) and, for each eligible one, fixes the serial, the dates and the status-list index and builds
-   the plain-data PDF context.
-2. Worker processes (one per core by default) render, sign and build the signed credential. They never open a
-   database connection; each has a minimal app context holding only the issuer configuration.
-3. The parent writes the results a few at a time. Inside each write transaction it takes the per-trainee issuance
-   lock, re-evaluates eligibility and re-reads the holder's details, and stores a certificate only when the trainee
-   is still eligible for the same endorsements under the same standard, the printed details are unchanged and no
-   current certificate exists. The partial unique index still guarantees one current certificate per trainee if an
+1. evaluates its trainees with a constant number of queries, and for each eligible one fixes the serial, the dates and
+   a free status-list index and builds the plain-data PDF context, with no write transaction open;
+2. renders, signs and builds the signed credential (CPU work, still no transaction open);
+3. stores the results a few at a time. Inside each write transaction it takes the per-trainee issuance lock,
+   re-evaluates eligibility and re-reads the holder's details, and stores a certificate only when the trainee is still
+   eligible for the same endorsements under the same standard, the printed details are unchanged and no current
+   certificate exists. The partial unique index still guarantees one current certificate per trainee if an
    administrator issues one at the same moment. Anything that changed is skipped and reported; running the command
    again picks it up.
 """
@@ -20,17 +19,14 @@ processes do only the CPU work:
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import queue
-import threading
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from lms.certificates import keys, ob3
@@ -52,14 +48,8 @@ from lms.extensions import db
 from lms.notifications import notify
 from lms.training.models import Enrollment, Program
 
-# Config keys a worker needs to render and sign (no database, no secrets beyond the key paths).
-WORKER_CONFIG_KEYS = (
-    "CERTIFICATE_DESIGNS_DIR", "CERTIFICATE_DESIGN", "ISSUER_NAME", "PUBLIC_BASE_URL", "INSTANCE_PATH",
-    "GENERATE_DEV_KEYS", "SIGNING_CERT_PATH", "SIGNING_KEY_PATH", "SIGNING_CA_PATH", "SIGNING_KEY_PASSPHRASE",
-    "CREDENTIAL_KEY_PATH",
-)
-EVALUATE_BATCH = 200  # trainees evaluated per round of queries
-IN_FLIGHT_PER_WORKER = 16  # rendered-but-not-stored certificates allowed per worker (a few MB at most)
+EVALUATE_BATCH = 200  # trainees evaluated per round of queries when picking the first N eligible (--limit)
+JOB_BATCH = 20  # trainees per queued job: small enough to spread over the workers, large enough to amortise queries
 WRITE_BATCH = 10  # certificates stored per write transaction (keeps SQLite's write lock short)
 
 
@@ -73,8 +63,9 @@ class CohortResult:
 
     def summary(self) -> str:
         rate = len(self.issued) / self.seconds if self.seconds else 0.0
-        return (f"issued {len(self.issued)} certificates in {self.seconds:.1f} s with {self.workers} worker "
-                f"process(es) ({rate:.1f}/s); {self.not_eligible} not eligible; {len(self.skipped)} skipped")
+        where = f"{self.workers} queue worker(s)" if self.workers != 1 else "1 worker"
+        return (f"issued {len(self.issued)} certificates in {self.seconds:.1f} s with {where} "
+                f"({rate:.1f}/s); {self.not_eligible} not eligible; {len(self.skipped)} skipped")
 
 
 @dataclass(frozen=True)
@@ -88,34 +79,25 @@ class _Job:
     credential_args: dict
 
 
-# --------------------------------------------------------------------------- worker side (no database)
-
-_worker_app: Flask | None = None
-
-
-def _init_worker(config: dict) -> None:
-    """Give the worker a minimal app context carrying only the issuer configuration."""
-    global _worker_app
-    _worker_app = Flask("lms-cohort-worker")
-    _worker_app.config.update(config)
-    _worker_app.app_context().push()
-
-
 def _render_job(job: _Job) -> tuple[_Job, bytes, dict]:
     credential = build_signed_credential(**job.credential_args)
     pdf = render_and_sign(job.context, job.design, credential)
     return job, pdf, credential
 
 
-# --------------------------------------------------------------------------- parent side
+def _free_status_indexes(count: int) -> list[int]:
+    """``count`` distinct free status-list indexes, drawn at random (one query per draw of candidates).
 
-
-def _pool_context():
-    """Fork when nothing else runs in this process (workers start at once, sharing the imported modules; they never
-    use the inherited database connections); otherwise spawn fresh interpreters, which is always safe."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    Two workers drawing the same free index at the same moment is caught by the unique index when storing: that
+    trainee is then skipped and reported, and picked up by the next run."""
+    chosen: list[int] = []
+    while len(chosen) < count:
+        candidates = list({secrets.randbelow(ob3.STATUS_LIST_MIN_BITS) for _ in range(2 * (count - len(chosen)) + 4)}
+                          - set(chosen))
+        taken = set(db.session.execute(sa.select(Certificate.status_index)
+                                       .where(Certificate.status_index.in_(candidates))).scalars())
+        chosen += [i for i in candidates if i not in taken][:count - len(chosen)]
+    return chosen
 
 
 def candidate_ids(program_id: str) -> list[int]:
@@ -135,43 +117,33 @@ def _holder(td: TraineeDecision) -> tuple[str, str, str, str] | None:
     return (f.name, f.profession, f.license_number, f.jurisdiction)
 
 
-def _jobs(ids: list[int], program: Program, on: date, taken: set[int], result: CohortResult,
-          limit: int | None) -> Iterator[list[_Job]]:
-    """Eligible trainees as render jobs, one list per evaluation batch (evaluated in the parent)."""
+def _jobs(ids: list[int], program: Program, on: date, result: CohortResult) -> Iterator[_Job]:
+    """The batch's eligible trainees as render jobs (evaluated with a constant number of queries)."""
     design = current_app.config["CERTIFICATE_DESIGN"]
-    planned = 0
-    for start in range(0, len(ids), EVALUATE_BATCH):
-        set_write_intent(False)  # evaluation only reads: do not hold SQLite's write lock meanwhile
-        db.session.commit()
-        batch = []
-        for td in decisions_for(ids[start:start + EVALUATE_BATCH], program.id, on):
-            if limit is not None and planned >= limit:
-                break
-            holder = _holder(td)
-            if td.decision is None or not td.decision.eligible or holder is None:
-                result.not_eligible += 1
-                continue
-            standard = td.standard.data
-            serial = new_serial()
-            expires_on = add_months(on, int(standard.get("validity", {}).get("months", 24)))
-            endorsements = list(td.decision.endorsements)
-            status_index = ob3.random_status_index(taken)
-            taken.add(status_index)
-            context = build_pdf_context(
-                serial=serial, holder_name=holder[0], profession=holder[1], license_number=holder[2],
-                jurisdiction=holder[3], program_title=program.title, endorsements=endorsements, standard=standard,
-                notices=list(td.decision.notices)[:4], issued_on=on, expires_on=expires_on)
-            credential_args = dict(serial=serial, holder_name=holder[0], holder_id=td.user.id,
-                                   program_title=program.title, standard=standard, endorsements=endorsements,
-                                   issued_on=on, expires_on=expires_on, status_index=status_index)
-            batch.append(_Job(td.user.id, td.standard.id, tuple(endorsements), holder, context, design,
-                              credential_args))
-            planned += 1
-        db.session.expunge_all()  # the batch's facts are no longer needed; keep the parent's memory flat
-        if batch:
-            yield batch
-        if limit is not None and planned >= limit:
-            return
+    set_write_intent(False)  # evaluation only reads: do not hold SQLite's write lock meanwhile
+    db.session.commit()
+    eligible = []
+    for td in decisions_for(ids, program.id, on):
+        holder = _holder(td)
+        if td.decision is None or not td.decision.eligible or holder is None:
+            result.not_eligible += 1
+            continue
+        eligible.append((td, holder))
+    indexes = _free_status_indexes(len(eligible))
+    for (td, holder), status_index in zip(eligible, indexes, strict=True):
+        standard = td.standard.data
+        serial = new_serial()
+        expires_on = add_months(on, int(standard.get("validity", {}).get("months", 24)))
+        endorsements = list(td.decision.endorsements)
+        context = build_pdf_context(
+            serial=serial, holder_name=holder[0], profession=holder[1], license_number=holder[2],
+            jurisdiction=holder[3], program_title=program.title, endorsements=endorsements, standard=standard,
+            notices=list(td.decision.notices)[:4], issued_on=on, expires_on=expires_on)
+        credential_args = dict(serial=serial, holder_name=holder[0], holder_id=td.user.id,
+                               program_title=program.title, standard=standard, endorsements=endorsements,
+                               issued_on=on, expires_on=expires_on, status_index=status_index)
+        yield _Job(td.user.id, td.standard.id, tuple(endorsements), holder, context, design, credential_args)
+    db.session.commit()  # end the read transaction before rendering
 
 
 def _store(rendered: list[tuple[_Job, bytes, dict]], program_id: str, actor_id: int, on: date,
@@ -223,58 +195,87 @@ def _store(rendered: list[tuple[_Job, bytes, dict]], program_id: str, actor_id: 
     db.session.expunge_all()
 
 
-def issue_cohort(program_id: str, *, actor, workers: int | None = None, limit: int | None = None,
-                 on: date | None = None, echo: Callable[[str], None] | None = None) -> CohortResult:
+def issue_batch(program_id: str, trainee_ids: list[int], actor_id: int, on_iso: str) -> dict:
+    """The queued job: evaluate, render, sign and store certificates for one batch of trainees.
+
+    Returns plain data (serials issued, how many were not eligible, what was skipped and why) for the caller."""
+    program = db.session.get(Program, program_id)
+    if program is None:
+        raise ValueError(f"No program {program_id!r}.")
+    on = date.fromisoformat(on_iso)
+    result = CohortResult(workers=1)
+    group: list[tuple[_Job, bytes, dict]] = []
+    for job in list(_jobs(trainee_ids, program, on, result)):
+        group.append(_render_job(job))
+        if len(group) >= WRITE_BATCH:
+            _store(group, program_id, actor_id, on, result)
+            group = []
+    if group:
+        _store(group, program_id, actor_id, on, result)
+    return {"issued": result.issued, "not_eligible": result.not_eligible, "skipped": result.skipped}
+
+
+def _first_eligible(ids: list[int], program_id: str, on: date, limit: int) -> tuple[list[int], int]:
+    """The first ``limit`` eligible trainees among ``ids`` (and how many were looked at and found not eligible)."""
+    found: list[int] = []
+    not_eligible = 0
+    for start in range(0, len(ids), EVALUATE_BATCH):
+        for td in decisions_for(ids[start:start + EVALUATE_BATCH], program_id, on):
+            if td.decision is not None and td.decision.eligible and _holder(td) is not None:
+                found.append(td.user.id)
+                if len(found) >= limit:
+                    return found, not_eligible
+            else:
+                not_eligible += 1
+        db.session.commit()
+        db.session.expunge_all()
+    return found, not_eligible
+
+
+def issue_cohort(program_id: str, *, actor, limit: int | None = None, on: date | None = None,
+                 echo: Callable[[str], None] | None = None, batch_size: int = JOB_BATCH) -> CohortResult:
     """Issue a certificate to every eligible trainee of ``program_id`` who has no current one (at most ``limit``).
 
-    Renders and signs in ``workers`` processes (default: one per core); commits as it goes. Returns the serials
-    issued, how many were not eligible and what was skipped (with why).
+    Queues one job per ``batch_size`` trainees and waits for them (with ``REDIS_URL``: on the queue workers; without:
+    here, one after another). Commits as it goes. Returns the serials issued, how many were not eligible and what
+    was skipped (with why).
     """
+    from lms import jobs
+
     started = time.perf_counter()
+    actor_id = actor.id  # the session is emptied between batches
     program = db.session.get(Program, program_id)
     if program is None:
         raise ValueError(f"No program {program_id!r}. Load the courses first.")
     on = on or today()
     echo = echo or (lambda _m: None)
-    actor_id = actor.id
-    result = CohortResult(workers=max(1, workers or os.cpu_count() or 1))
-    # Generate development keys here, once, so two workers never race to create them.
+    result = CohortResult()
+    # Generate development keys here, once, so two jobs never race to create them.
     keys.signing_material()
     keys.credential_key_seed()
-    config = {k: current_app.config.get(k) for k in WORKER_CONFIG_KEYS}
     ids = candidate_ids(program_id)
     revoked = revoked_holders(program_id)  # revocation is sticky: reissue only explicitly, with a reason
     result.skipped.extend((tid, why) for tid, why in revoked.items() if tid in set(ids))
     ids = [i for i in ids if i not in revoked]
-    taken = set(db.session.execute(sa.select(Certificate.status_index)).scalars())
-    db.session.commit()  # end the read transaction before the long render phase
     echo(f"{len(ids)} trainees without a current certificate in {program_id}")
-    done: queue.Queue = queue.Queue()
-    with _pool_context().Pool(result.workers, initializer=_init_worker, initargs=(config,)) as pool:
-        jobs = (job for batch in _jobs(ids, program, on, taken, result, limit) for job in batch)
-        in_flight, exhausted, group = 0, False, []
-        while True:
-            # Keep the workers fed while this process evaluates the next batch and stores finished certificates.
-            while not exhausted and in_flight < IN_FLIGHT_PER_WORKER * result.workers:
-                job = next(jobs, None)
-                if job is None:
-                    exhausted = True
-                    break
-                pool.apply_async(_render_job, (job,), callback=done.put, error_callback=done.put)
-                in_flight += 1
-            if in_flight == 0:
-                break
-            item = done.get()
-            in_flight -= 1
-            if isinstance(item, BaseException):
-                raise item
-            group.append(item)
-            if len(group) >= WRITE_BATCH or (exhausted and in_flight == 0):
-                _store(group, program_id, actor_id, on, result)
-                group = []
-                if len(result.issued) % 100 < WRITE_BATCH:
-                    echo(f"  {len(result.issued)} issued after {time.perf_counter() - started:.1f} s")
-        if group:
-            _store(group, program_id, actor_id, on, result)
+    if limit is not None:
+        ids, result.not_eligible = _first_eligible(ids, program_id, on, limit)
+    db.session.commit()  # end the read transaction before the long render phase
+    queued = jobs.mode(current_app) == "rq"
+    result.workers = jobs.worker_count(current_app) if queued else 1
+    batches = [ids[i:i + batch_size] for i in range(0, len(ids), batch_size)]
+    if queued:
+        refs = [jobs.enqueue("lms.certificates.cohort.issue_batch", program_id, batch, actor_id, on.isoformat())
+                for batch in batches]
+        echo(f"queued {len(refs)} batch job(s) for {result.workers} queue worker(s)")
+        outcomes = (ref.wait() for ref in refs)
+    else:
+        outcomes = (issue_batch(program_id, batch, actor_id, on.isoformat()) for batch in batches)
+    for done, outcome in enumerate(outcomes, start=1):
+        result.issued += outcome["issued"]
+        result.not_eligible += outcome["not_eligible"]
+        result.skipped += [tuple(s) for s in outcome["skipped"]]
+        if done % 5 == 0 or done == len(batches):
+            echo(f"  {len(result.issued)} issued after {time.perf_counter() - started:.1f} s")
     result.seconds = time.perf_counter() - started
     return result

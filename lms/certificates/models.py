@@ -135,16 +135,21 @@ class CertificateApplication(db.Model):
 
 
 class VerificationEvent(db.Model):
-    """Every verification: when, how, what was asked, the result, and the board account if signed in."""
+    """The verification log: one row per check (a bulk check is one row listing its serials). Append-only, and apart
+    from the audit hash chain, which records state changes only: a verification is a read.
 
-    __tablename__ = "verification_events"
+    ``created_at`` is when the check was made, even when the row is written a moment later (anonymous checks are
+    buffered per worker and written in batches; see :mod:`lms.certificates.verification_log`)."""
+
+    __tablename__ = "verification_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    method: Mapped[str] = mapped_column(sa.String(20))  # page | api | pdf | bulk | credential
+    method: Mapped[str] = mapped_column(sa.String(20))  # page | api | pdf | bulk | api-bulk
     query: Mapped[str] = mapped_column(sa.String(64))
     certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
-    result: Mapped[str] = mapped_column(sa.String(20))
+    result: Mapped[str] = mapped_column(sa.String(20))  # a status, or "bulk" for a bulk check
     board_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    # The board organisation whose API key made the check (None for anyone else).
-    organisation: Mapped[str | None] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))  # the board organisation (API keys)
+    serials: Mapped[list | None] = mapped_column(sa.JSON)  # bulk: every serial asked, in order
+    results: Mapped[dict | None] = mapped_column(sa.JSON)  # bulk: how many of each status
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

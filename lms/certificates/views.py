@@ -1,4 +1,16 @@
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -65,10 +77,22 @@ def verify_form():
 @bp.get("/verify/<serial>")
 @limiter.limit(_public_limit)
 def verify_page(serial: str):
-    record = verification.lookup_and_log("page", serial, _board_user())
-    if record is None:
+    board = _board_user()
+    state = verification.check("page", serial, board)
+    if state is None:
         return render_template("certificates/verify_unknown.html", serial=serial[:64]), 404
-    return render_template("certificates/verify.html", record=record)
+    # Visitors who are not signed in all see the same page for the same state: it can be revalidated with its ETag.
+    # A signed-in user's page carries their own navigation and form token, so it is never answered with a 304.
+    anonymous = not current_user.is_authenticated
+    if anonymous and verification.not_modified(state, request.if_none_match):
+        resp = Response(status=304)
+    else:
+        resp = make_response(render_template("certificates/verify.html", record=verification.record_for(state)))
+    if anonymous:
+        resp.set_etag(state.etag)
+        resp.headers["Cache-Control"] = "no-cache"
+        resp.vary.add("Cookie")
+    return resp
 
 
 @bp.get("/certificates/<serial>.pdf")
@@ -109,10 +133,13 @@ def credential_page(serial: str):
 @bp.get("/credentials/status/1")
 @limiter.limit(_public_limit)
 def status_list():
-    resp = jsonify(credential_view.status_list_credential())
-    resp.mimetype = "application/vc+ld+json"
+    from lms.certificates.status_list import document
+
+    body, etag, _revoked = document()
+    resp = Response(body, mimetype="application/vc+ld+json")
+    resp.set_etag(etag)
     resp.headers["Cache-Control"] = "public, max-age=60"
-    return resp
+    return resp.make_conditional(request)
 
 
 @bp.get("/.well-known/did.json")

@@ -32,7 +32,7 @@ def test_backup_and_restore_round_trip(ctx, runner, program, tmp_path):
     assert target.exists()
 
     # Damage the live database after the backup: a lost certificate and a lost user.
-    db.session.execute(sa.text("DELETE FROM verification_events"))
+    db.session.execute(sa.text("DELETE FROM report_exports"))
     db.session.execute(sa.text("UPDATE certificates SET holder_name = 'Tampered'"))
     db.session.commit()
     db.session.remove()

@@ -25,7 +25,7 @@ HOSTILE = st.sampled_from([
 TEXT = st.one_of(HOSTILE, st.text(alphabet=string.printable + "éß漢😀", max_size=300))
 FUZZ = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
-LOG_TABLES = {"audit_events", "verification_events"}
+LOG_TABLES = {"audit_events", "verification_log"}
 
 
 def _counts():

@@ -34,6 +34,7 @@ ACCESS = {
     "admin.trainees": {A}, "admin.trainee": {A}, "admin.issue": {A}, "admin.move_standard": {A},
     "admin.decide_application": {A}, "admin.certificates": {A}, "admin.revoke": {A}, "admin.users": {A},
     "admin.set_enabled": {A}, "admin.standards": {A}, "reports.cohort_csv_download": {A},
+    "reports.exports": {A}, "reports.request_export": {A}, "reports.download_export": {A},
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
     "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
     "diagrams.show": {T, I, A},

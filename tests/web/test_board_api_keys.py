@@ -29,8 +29,12 @@ def _issue_key_on_the_page(app) -> tuple[str, object]:
 
 
 def _events():
+    from flask import current_app
+
+    from lms.certificates import verification_log
     from lms.certificates.models import VerificationEvent
 
+    verification_log.flush(current_app._get_current_object())  # anonymous checks wait in the worker's buffer
     refresh()
     return db.session.execute(sa.select(VerificationEvent).order_by(VerificationEvent.id)).scalars().all()
 
@@ -60,7 +64,7 @@ def test_checks_with_a_key_are_logged_under_the_organisation_until_it_is_revoked
     assert api.post("/api/v1/verify/bulk", json={"serials": [cert.serial, "nope"]}, headers=auth).status_code == 200
     assert api.get(f"/api/v1/certificates/{cert.serial}").status_code == 200  # anonymous: logged under nobody
     assert [(e.method, e.organisation) for e in _events()] == [
-        ("api", ORGANISATION), ("api-bulk", ORGANISATION), ("api-bulk", ORGANISATION), ("api", None)]
+        ("api", ORGANISATION), ("api-bulk", ORGANISATION), ("api", None)]  # a bulk request is one row
 
     record_id = db.session.execute(sa.select(BoardApiKey.id)).scalar_one()
     assert admin.post(f"/admin/api-keys/{record_id}/revoke").status_code == 302
@@ -68,7 +72,7 @@ def test_checks_with_a_key_are_logged_under_the_organisation_until_it_is_revoked
     assert resp.status_code == 401
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     assert "revoked" in resp.get_json()["error"]["message"]
-    assert len(_events()) == 4  # a refused request checks nothing and logs nothing
+    assert len(_events()) == 3  # a refused request checks nothing and logs nothing
 
 
 def test_unknown_key_is_refused_not_treated_as_anonymous(ctx, program):

@@ -431,7 +431,7 @@ def test_issue_cohort_skips_holders_whose_certificate_was_revoked(app, ctx, prog
     old = issue_certificate(trainee, actor=admin).certificate
     revoke(old, actor=admin, reason="Issued before the exam", category="issued_in_error")
     db.session.commit()
-    result = issue_cohort("omr", actor=admin, workers=1, echo=lambda *_: None)
+    result = issue_cohort("omr", actor=admin, echo=lambda *_: None)
     assert result.issued == []
     assert [(tid, why.split(" was revoked")[0]) for tid, why in result.skipped] == [(trainee.id, old.serial)]
     assert _count(Certificate, trainee_id=trainee.id) == 1
