@@ -179,14 +179,20 @@ def certificates():
     )
 
 
-@bp.post("/certificates/<serial>/revoke")
-@role_required("admin")
-def revoke(serial: str):
+def _posted_certificate(serial: str) -> Certificate:
+    """The certificate an admin form acts on: 404 for an unknown serial, 400 without a valid CSRF token."""
     cert = verification.find(serial)
     if cert is None:
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    return cert
+
+
+@bp.post("/certificates/<serial>/revoke")
+@role_required("admin")
+def revoke(serial: str):
+    cert = _posted_certificate(serial)
     return act_and_redirect(
         lambda: issuing.revoke(cert, actor=current_user, reason=request.form.get("reason", "")[:2000],
                                category=request.form.get("category", "")),
@@ -198,11 +204,7 @@ def revoke(serial: str):
 @bp.post("/certificates/<serial>/clear-revocation")
 @role_required("admin")
 def clear_revocation(serial: str):
-    cert = verification.find(serial)
-    if cert is None:
-        abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    cert = _posted_certificate(serial)
     return act_and_redirect(
         lambda: issuing.clear_revocation(cert, actor=current_user, reason=request.form.get("reason", "")[:2000]),
         target=url_for("admin.trainee", trainee_id=cert.trainee_id),

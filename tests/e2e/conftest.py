@@ -12,12 +12,7 @@ PostgreSQL test database with the per-test fixtures of the rest of the suite.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import shutil
-import subprocess
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +27,7 @@ from config import TestingConfig
 from lms import create_app
 from lms.extensions import db
 from tests.e2e.support import AXE_NOTES
+from tests.npm import npm_ci_once
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -168,19 +164,7 @@ def live_server(tmp_path_factory, signing_config):
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     """The axe-core engine's source, installed from the npm registry by ``npm ci`` when it is missing."""
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            unavailable("npm is not installed, so axe-core cannot be installed (apt-get install npm)")
-        # Test workers (pytest -n) may get here together; npm ci first deletes node_modules, so only one may run it.
-        lock_path = Path(tempfile.gettempdir()) / f"orocert-e2e-npm-{hashlib.sha256(bytes(E2E_DIR)).hexdigest()[:12]}"
-        with open(lock_path, "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not AXE_JS.exists():
-                proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR,  # noqa: S603
-                                      capture_output=True, text=True, timeout=300, check=False)
-                if proc.returncode != 0 or not AXE_JS.exists():
-                    unavailable(f"npm ci in {E2E_DIR} failed: {(proc.stderr or proc.stdout)[-800:]}")
+    npm_ci_once(E2E_DIR, AXE_JS, "axe-core", unavailable)
     return AXE_JS.read_text(encoding="utf-8")
 
 

@@ -8,16 +8,15 @@ node or npm the tests are skipped on a developer machine; under CI=true that is 
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.npm import npm_ci_once
 
 INTEROP_DIR = Path(__file__).resolve().parent
 VERIFIER = INTEROP_DIR / "verify-credential.mjs"
@@ -33,19 +32,7 @@ def unavailable(reason: str):
 
 
 def _install() -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        unavailable("npm is not installed, so the credential verifier cannot be installed (apt-get install npm)")
-    # Test workers (pytest -n) may get here together; npm ci first deletes node_modules, so only one may run it.
-    digest = hashlib.sha256(bytes(INTEROP_DIR)).hexdigest()[:12]
-    lock_path = Path(tempfile.gettempdir()) / f"orocert-interop-npm-{digest}"
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not MARKER.exists():
-            proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=INTEROP_DIR,  # noqa: S603
-                                  capture_output=True, text=True, timeout=300, check=False)
-            if proc.returncode != 0 or not MARKER.exists():
-                unavailable(f"npm ci in {INTEROP_DIR} failed: {(proc.stderr or proc.stdout)[-800:]}")
+    npm_ci_once(INTEROP_DIR, MARKER, "the credential verifier", unavailable)
 
 
 @pytest.fixture(scope="session")
