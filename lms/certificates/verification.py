@@ -26,7 +26,7 @@ from lms.certificates.models import Certificate, CertificateRevocation
 from lms.certificates.serials import normalize
 from lms.certificates.signing import validate_pdf
 from lms.core.cache import cache_for
-from lms.core.database import set_write_intent
+from lms.core.database import read_connection, set_write_intent
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
@@ -152,7 +152,7 @@ def _record_for_state(state: State) -> dict:
     """The public record in one Core query (a cache miss): no ORM objects, no session."""
     if not _RECORD:
         _RECORD.append(_record_statement())
-    with db.engine.connect() as conn:
+    with read_connection(db.engine) as conn:
         facts = conn.execute(_RECORD[0], {"id": state.id}).mappings().one()
     return _record(facts, state.status)
 
@@ -240,7 +240,7 @@ def _state_row(serial: str) -> tuple | None:
         compiled = _compiled_state[engine.dialect.name] = _STATE.compile(dialect=engine.dialect)
     params = compiled.construct_params({"serial": serial})
     args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.exec_driver_sql(compiled.string, args).first()
     return tuple(row) if row is not None else None
 

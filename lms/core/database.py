@@ -39,6 +39,19 @@ def configure_engine(engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+@contextlib.contextmanager
+def read_connection(engine):
+    """A pooled connection for a read of its own, outside the session. On SQLite its transaction starts deferred
+    whatever the request intends to write: a pure read never needs the write lock, and taking it here would wait on a
+    lock that this very thread's session may already hold (until the busy timeout gives up)."""
+    token = _immediate.set(False)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        _immediate.reset(token)
+
+
 def advisory_lock(session, key: str) -> None:
     """Serialise writers that read then write the same facts (e.g. one trainee's ledger) until the transaction ends.
 
