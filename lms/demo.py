@@ -88,13 +88,14 @@ def _enroll(user, program, today, days_ago=200):
 
 def pass_modules(user, enrollment, program, keys=None):
     from lms.training.models import Module
-    from lms.training.operations import submit_knowledge_check
+    from lms.training.operations import open_draw, submit_knowledge_check
 
     modules = db.session.execute(sa.select(Module).filter_by(program_id=program.id, is_active=True)
                                  .order_by(Module.position)).scalars().all()
     for m in modules:
         if keys is None or m.module_key in keys:
-            submit_knowledge_check(enrollment, m, {q["id"]: q["answer"] for q in m.questions}, actor=user)
+            draw = open_draw(enrollment, m)
+            submit_knowledge_check(enrollment, m, draw, {it["id"]: it["answer"] for it in draw.items}, actor=user)
 
 
 def log_session(user, enrollment, program, supervisor, *, day, minutes, category, case, screening=None,

@@ -14,7 +14,7 @@ from lms.certificates.models import (  # noqa: F401
 from lms.core.audit import AuditEvent  # noqa: F401
 from lms.core.idempotency import SubmissionRecord  # noqa: F401
 from lms.directory.models import DirectoryListing  # noqa: F401
-from lms.hours.models import HourDecision, HourEntry  # noqa: F401
+from lms.hours.models import AttendanceSession, HourDecision, HourEntry  # noqa: F401
 from lms.notifications.models import (  # noqa: F401
     Notification,
     NotificationPreference,
@@ -32,4 +32,4 @@ from lms.providers.models import (  # noqa: F401
 from lms.renewal.models import ContinuingEducation, RenewalRequest  # noqa: F401
 from lms.screening.models import CollaborationAgreement, Screening  # noqa: F401
 from lms.standards.models import StandardMove, StandardVersion  # noqa: F401
-from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt  # noqa: F401
+from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt, QuizDraw  # noqa: F401

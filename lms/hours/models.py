@@ -49,6 +49,8 @@ class HourEntry(db.Model):
     # A lab session that included intraoral work on a lab partner (needs a screening, like a clinical session).
     intraoral_lab: Mapped[bool] = mapped_column(default=False)
     corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hour_entries.id"), index=True)
+    # Set when the entry is an attendee's credit from a lab session an instructor recorded (approved at once).
+    attendance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attendance_sessions.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default="submitted")
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -57,6 +59,7 @@ class HourEntry(db.Model):
     corrects = relationship("HourEntry", remote_side=[id])
     decisions = relationship("HourDecision", order_by="HourDecision.id", back_populates="entry")
     screening = relationship("Screening")
+    attendance = relationship("AttendanceSession", back_populates="credits")
 
     @property
     def hours(self) -> float:
@@ -86,3 +89,24 @@ class HourDecision(db.Model):
 
     entry = relationship("HourEntry", back_populates="decisions")
     actor = relationship("User")
+
+
+class AttendanceSession(db.Model):
+    """A module's in-person lab session as the instructor who ran it recorded it. Never edited: each attendee's
+    credit is an approved ``HourEntry`` pointing here; a correction is a new session whose credits correct them."""
+
+    __tablename__ = "attendance_sessions"
+    __table_args__ = (sa.CheckConstraint("minutes > 0 AND minutes <= 1440", name="attendance_minutes_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id"), index=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    session_date: Mapped[date]
+    minutes: Mapped[int]
+    setting: Mapped[str] = mapped_column(sa.String(200))
+    corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attendance_sessions.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    module = relationship("Module")
+    instructor = relationship("User")
+    credits = relationship("HourEntry", back_populates="attendance", order_by="HourEntry.id")

@@ -31,6 +31,9 @@ MAX_POSITION_SHARE = 0.40      # share of correct answers at any one choice posi
 READING_WPM = 200              # reading speed used for the honest-hours breakdown
 READING_TOLERANCE = 5          # minutes either side of ceil(words / READING_WPM)
 BREAKDOWN_PARTS = ("reading_minutes", "activities_minutes", "lab_minutes")
+# Knowledge-check rules when program.yaml sets none: items drawn per attempt, attempts allowed per window.
+CHECK_DEFAULTS = {"items": 7, "attempts": 3, "window_hours": 24}
+CHECK_KEYS = ("items", "attempts", "window_hours")
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 REFERENCES_HEADING = re.compile(r"^#{1,6}\s+References\s*$", re.MULTILINE)
 DOI = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
@@ -123,6 +126,7 @@ class ParsedModule:
     questions: list[dict]
     sources: list[str]
     words: int = 0
+    questions_line: int = 2
 
 
 @dataclass
@@ -260,6 +264,7 @@ def _parse_module(path: Path, position: int, root: Path, errors: list[ContentErr
         questions=[{"id": str(q["id"]), "prompt": str(q["prompt"]), "choices": [str(c) for c in q["choices"]],
                     "answer": int(q["answer"]), "explanation": str(q.get("explanation", ""))} for q in questions],
         sources=[str(s) for s in front.get("sources", [])], words=count_words(body),
+        questions_line=lines.get("questions", 2),
     )
 
 
@@ -279,6 +284,53 @@ def _check_bank(rel: str, questions: list[dict], lines: dict[str, int], errors: 
             errors.append(ContentError(rel, qline, f"answer cue: {round(share * 100)}% of correct answers are "
                                                    f"choice {pos + 1} (at most {round(MAX_POSITION_SHARE * 100)}% "
                                                    "at one position)"))
+
+
+def knowledge_check_settings(manifest: dict, slug: str) -> dict[str, int]:
+    """The knowledge-check rules for one module: program.yaml ``knowledge_check`` with the module's override."""
+    check = (manifest or {}).get("knowledge_check") or {}
+    settings = {k: check.get(k, CHECK_DEFAULTS[k]) for k in CHECK_KEYS}
+    settings.update(((check.get("modules") or {}).get(slug)) or {})
+    return settings
+
+
+def _positive_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_draws(rel: str, data: dict, lines: dict[str, int], modules: list[ParsedModule],
+                 errors: list[ContentError], warnings: list[ContentError], in_revision: list[str]) -> None:
+    """``knowledge_check: {items, attempts, window_hours, modules: {slug: {items...}}}``; every bank holds at least
+    twice the items an attempt draws, so two attempts can differ (a warning for a module in revision)."""
+    check = data.get("knowledge_check", {})
+    line = lines.get("knowledge_check", 1)
+    if not isinstance(check, dict) or not set(check) <= {*CHECK_KEYS, "modules"}:
+        errors.append(ContentError(rel, line, "knowledge_check must map items, attempts, window_hours and modules"))
+        return
+    overrides = check.get("modules") or {}
+    by_slug = {m.slug: m for m in modules}
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) and set(v) <= set(CHECK_KEYS)
+                                                  for v in overrides.values()):
+        errors.append(ContentError(rel, lines.get("knowledge_check.modules", line),
+                                   "knowledge_check.modules must map a module to {items, attempts, window_hours}"))
+        return
+    for slug in overrides:
+        if slug not in by_slug:
+            errors.append(ContentError(rel, lines.get("knowledge_check.modules", line),
+                                       f"knowledge_check.modules names '{slug}', which is not a listed module"))
+    for key in CHECK_KEYS:
+        values = [check[key]] if key in check else []
+        values += [v[key] for v in overrides.values() if key in v]
+        if not all(_positive_whole(v) for v in values):
+            errors.append(ContentError(rel, lines.get(f"knowledge_check.{key}", line),
+                                       f"knowledge_check {key} must be a whole number above zero"))
+            return
+    for m in modules:
+        items = knowledge_check_settings({"knowledge_check": check}, m.slug)["items"]
+        if len(m.questions) < 2 * items:
+            (warnings if m.slug in in_revision else errors).append(ContentError(f"{rel.rsplit('/', 1)[0]}/modules/{m.slug}.md", m.questions_line,
+                                       f"the question bank has {len(m.questions)} items; each attempt draws "
+                                       f"{items}, so the bank needs at least {2 * items} (twice the draw)"))
 
 
 def _check_references(rel: str, body: str, body_line: int, last_line: int, errors: list[ContentError]) -> None:
@@ -415,6 +467,7 @@ def _load_program_dir(program_dir: Path) -> tuple[ParsedProgram | None, list[Con
             modules.append(module)
     if modules and len(modules) == len(slugs):
         _check_hours(rel, data, lines, modules, errors)
+        _check_draws(rel, data, lines, modules, errors, warnings, in_revision)
     listed = {f"{s}.md" for s in slugs if isinstance(s, str)}
     for extra in sorted((program_dir / "modules").glob("*.md")):
         if extra.name not in listed:

@@ -81,24 +81,54 @@ class Enrollment(db.Model):
     standard_version = relationship("StandardVersion")
 
 
-class QuizAttempt(db.Model):
-    """Every knowledge-check attempt is kept."""
+class QuizDraw(db.Model):
+    """The items one knowledge-check form shows, drawn from the module's bank when the trainee opens the check.
 
-    __tablename__ = "quiz_attempts"
+    ``items`` lists, in display order, ``{"id", "order", "answer"}``: the bank item, the bank indices of its choices
+    in the order shown, and the bank index of the correct choice (kept on the server only). A draw is answered at
+    most once (the unique ``draw_id`` of an attempt); opening the check again after that makes a new draw.
+    """
+
+    __tablename__ = "quiz_draws"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id"), index=True)
     module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id"))
-    answers: Mapped[dict] = mapped_column(sa.JSON)
+    items: Mapped[list] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizAttempt(db.Model):
+    """Every knowledge-check attempt is kept. ``number`` counts a trainee's attempts at one module from 1; the unique
+    key makes two submissions racing for the same number fail rather than both count."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (sa.UniqueConstraint("enrollment_id", "module_id", "number", name="uq_quiz_attempt_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id"), index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id"))
+    draw_id: Mapped[int | None] = mapped_column(sa.ForeignKey("quiz_draws.id"), unique=True)
+    number: Mapped[int | None]
+    answers: Mapped[dict] = mapped_column(sa.JSON)  # item id -> bank index of the chosen choice
+    results: Mapped[dict | None] = mapped_column(sa.JSON)  # item id -> 1 (right) or 0 (wrong); item analysis
     correct: Mapped[int]
     total: Mapped[int]
     score_percent: Mapped[int]
     passed: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    draw = relationship("QuizDraw")
+
+    @property
+    def wrong_ids(self) -> list[str]:
+        return [k for k, v in (self.results or {}).items() if not v]
+
 
 class ModuleCompletion(db.Model):
-    """A passed module; the unique key makes the didactic-hours credit happen once."""
+    """A passed module; the unique key makes the credit of its online hours (reading and activities) happen once.
+
+    Lab hours are not credited here: they are credited when an instructor records the trainee's attendance."""
 
     __tablename__ = "module_completions"
     __table_args__ = (sa.UniqueConstraint("enrollment_id", "module_id"),)

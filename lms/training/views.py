@@ -1,12 +1,13 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 
 from lms.core.security import role_required
 from lms.extensions import db, limiter
 from lms.training import operations
 from lms.training.content import render_markdown
-from lms.training.models import Module, Program, QuizAttempt
+from lms.training.models import Module, Program, QuizDraw
 
 bp = Blueprint("training", __name__)
 
@@ -61,6 +62,30 @@ def _enrollment_or_redirect(prog):
     return enrollment
 
 
+def _check_context(enrollment, mod, *, result_id: int | None = None) -> dict:
+    """What the knowledge-check section shows: the open form (a stored draw), or the wait; and the result of an
+    attempt with its wrong items marked, explanations only once the module is passed or the attempts are used up."""
+    attempts = operations.attempts_for(enrollment.id, mod.id)
+    completion = operations.completion_for(enrollment.id, mod.id)
+    until = operations.wait_until(mod, attempts)
+    result = next((a for a in attempts if a.id == result_id), None) if result_id else None
+    explanations = completion is not None or until is not None
+    draw = None if until is not None or result is not None else operations.open_draw(enrollment, mod)
+    return {"attempts": attempts, "completion": completion, "wait_until": until, "result": result,
+            "review": operations.review(result, mod, explanations=explanations) if result else [],
+            "explanations_open": explanations, "draw": draw,
+            "items": operations.shown_items(draw, mod) if draw else [],
+            "settings": operations.check_settings(mod), "online_hours": operations.online_hours(mod),
+            "lab_hours": operations.lab_hours(mod)}
+
+
+def _render_module(prog, mod, enrollment, form, *, status=200, chosen=None, result_id=None):
+    context = _check_context(enrollment, mod, result_id=result_id)
+    db.session.commit()  # a new draw is kept, so reopening the page shows the same questions
+    return render_template("training/module.html", program=prog, module=mod, body=render_markdown(mod.body_md),
+                           form=form, chosen=chosen or {}, **context), status
+
+
 @bp.get("/modules/<slug>")
 @role_required("trainee")
 def module(slug: str):
@@ -69,12 +94,9 @@ def module(slug: str):
     if enrollment is None:
         return redirect(url_for("training.program"))
     mod = _module_or_404(prog, slug)
-    attempts = db.session.execute(
-        db.select(QuizAttempt).filter_by(enrollment_id=enrollment.id, module_id=mod.id).order_by(QuizAttempt.id.desc())
-    ).scalars().all()
-    completion = operations.completion_for(enrollment.id, mod.id)
-    return render_template("training/module.html", program=prog, module=mod, body=render_markdown(mod.body_md),
-                           attempts=attempts, completion=completion, form=FlaskForm(), result=None)
+    result_id = request.args.get("result", "")
+    result_id = int(result_id) if result_id.isascii() and result_id.isdigit() and len(result_id) < 12 else None
+    return _render_module(prog, mod, enrollment, FlaskForm(), result_id=result_id)
 
 
 def _knowledge_check_limit():
@@ -101,32 +123,37 @@ def knowledge_check(slug: str):
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    answers: dict[str, int | None] = {}
-    missing = []
-    for i, q in enumerate(mod.questions, start=1):
-        raw = request.form.get(f"q-{q['id']}", "")
-        # ASCII digits only: str.isdigit() also accepts characters such as '²' that int() rejects.
-        if raw.isascii() and raw.isdigit() and int(raw) < len(q["choices"]):
-            answers[q["id"]] = int(raw)
-        else:
-            answers[q["id"]] = None
-            missing.append(i)
-    if missing:
-        flash("Answer every question before submitting (missing: " + ", ".join(map(str, missing)) + ").", "error")
-        attempts = db.session.execute(
-            db.select(QuizAttempt).filter_by(enrollment_id=enrollment.id, module_id=mod.id)
-            .order_by(QuizAttempt.id.desc())).scalars().all()
-        return render_template("training/module.html", program=prog, module=mod, body=render_markdown(mod.body_md),
-                               attempts=attempts, completion=operations.completion_for(enrollment.id, mod.id),
-                               form=form, result=None, chosen=answers), 400
-    attempt, credited = operations.submit_knowledge_check(enrollment, mod, answers, actor=current_user)
-    db.session.commit()
+    draw_id = request.form.get("draw", "")
+    draw = db.session.get(QuizDraw, int(draw_id)) if draw_id.isascii() and draw_id.isdigit() and \
+        len(draw_id) < 12 else None
+    if draw is None or draw.enrollment_id != enrollment.id or draw.module_id != mod.id:
+        flash("That form does not match your knowledge check. Answer the questions shown below.", "error")
+        return redirect(url_for("training.module", slug=slug, _anchor="check"))
+    try:
+        answers, missing = operations.read_responses(draw, request.form)
+        if missing:
+            flash("Answer every question before submitting (missing: " + ", ".join(map(str, missing)) + ").",
+                  "error")
+            chosen = {it["id"]: it["order"].index(answers[it["id"]]) for it in draw.items
+                      if answers[it["id"]] is not None}
+            return _render_module(prog, mod, enrollment, form, status=400, chosen=chosen)
+        attempt, credited = operations.submit_knowledge_check(enrollment, mod, draw, answers, actor=current_user)
+        db.session.commit()
+    except operations.QuizError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("training.module", slug=slug, _anchor="check"))
+    except IntegrityError:  # a parallel submission took the same attempt number or draw
+        db.session.rollback()
+        flash("Another submission of this check was being recorded at the same moment. Your attempts are listed "
+              "below.", "error")
+        return redirect(url_for("training.module", slug=slug, _anchor="check"))
     if attempt.passed:
         msg = f"You passed with {attempt.score_percent}%."
-        msg += f" {float(mod.didactic_hours):g} didactic hours were credited." if credited else \
-            " The module's hours were already credited."
+        msg += f" {float(operations.online_hours(mod)):g} online hours were credited." if credited else \
+            " The module's online hours were already credited."
         flash(msg, "success")
     else:
         flash(f"You scored {attempt.score_percent}%; the pass mark is {prog.pass_mark}%. Review the module and "
               "try again.", "error")
-    return redirect(url_for("training.module", slug=slug, _anchor="check"))
+    return redirect(url_for("training.module", slug=slug, result=attempt.id, _anchor="result"))

@@ -14,7 +14,7 @@ from lms.core.timeutil import today
 from lms.extensions import db
 from lms.training import operations
 from lms.training.content import load_all
-from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt
+from lms.training.models import Enrollment, Module, ModuleCompletion, Program, QuizAttempt, QuizDraw
 from tests.factories import PASSWORD, create_credential, create_profile, create_trainee, create_user, enrollment_of
 from tests.factories import get_committed as _get
 from tests.factories import post_committed as _post
@@ -188,12 +188,24 @@ def _just_passing(total: int, pass_mark: int = 80) -> int:
     return next(k for k in range(total + 1) if _percent(k, total) >= pass_mark)
 
 
-def _answers(module: Module, n_correct: int) -> dict[str, str]:
-    """Form data answering the first ``n_correct`` questions right and the rest wrong."""
-    data = {}
-    for i, q in enumerate(module.questions):
-        choice = q["answer"] if i < n_correct else (q["answer"] + 1) % len(q["choices"])
-        data[f"q-{q['id']}"] = str(choice)
+def _draw(user, module: Module) -> QuizDraw:
+    """The trainee's newest draw for the module (the one the page shows)."""
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(QuizDraw).join(Enrollment, Enrollment.id == QuizDraw.enrollment_id)
+        .where(Enrollment.user_id == user.id, QuizDraw.module_id == module.id).order_by(QuizDraw.id.desc())
+    ).scalars().first()
+
+
+def _answers(client, user, module: Module, n_correct: int) -> dict[str, str]:
+    """Open the check and answer the first ``n_correct`` displayed items right and the rest wrong, as the form
+    posts them: the display position of the chosen choice, and the draw."""
+    assert _get(client, f"/modules/{module.slug}").status_code == 200
+    draw = _draw(user, module)
+    data = {"draw": str(draw.id)}
+    for i, it in enumerate(draw.items):
+        right = it["order"].index(it["answer"])
+        data[f"q-{it['id']}"] = str(right if i < n_correct else (right + 1) % len(it["order"]))
     return data
 
 
@@ -211,47 +223,53 @@ def test_non_enrolled_trainee_is_redirected_from_module_pages(ctx, client, progr
 
     page = _get(client, "/modules/01-anatomy")
     assert page.status_code == 302 and page.headers["Location"].endswith("/program")
-    check = _post(client, "/modules/01-anatomy/check", _answers(m1, len(m1.questions)))
+    check = _post(client, "/modules/01-anatomy/check", {"draw": "1", f"q-{m1.questions[0]['id']}": "0"})
     assert check.status_code == 302 and check.headers["Location"].endswith("/program")
     assert _count(QuizAttempt) == 0
     assert "Enroll in the program to read its modules." in _text(_get(client, "/program"))
 
 
-def test_enrolled_trainee_reads_a_module(trainee, client):
+def test_enrolled_trainee_reads_a_module_and_sees_a_drawn_check(trainee, client):
     m1 = _module()
     page = _get(client, "/modules/01-anatomy")
     assert page.status_code == 200
     text = _text(page)
     assert m1.title in text and m1.objectives[0] in text
-    for q in m1.questions:
-        assert f'name="q-{q["id"]}"' in text
+    drawn = re.findall(r'name="q-([a-z0-9-]+)"', text)
+    assert len(set(drawn)) == 7 and set(drawn) <= {q["id"] for q in m1.questions}
+    assert _draw(trainee, m1).id and re.search(r'name="draw" value="\d+"', text)
+    # Reopening before answering shows the same draw; nothing of the answers is in the page.
+    assert re.findall(r'name="q-([a-z0-9-]+)"', _text(_get(client, "/modules/01-anatomy"))) == drawn
+    assert _count(QuizDraw) == 1
+    assert not any(q["explanation"] in text for q in m1.questions)
 
 
 def test_knowledge_check_uses_the_pass_mark_of_the_shipped_program(trainee, client, program):
     m1 = _module()
-    n = len(m1.questions)
-    assert program.pass_mark == 80 and n >= 12
+    n = 7
+    assert program.pass_mark == 80
     k_pass, k_fail = _just_passing(n), _just_passing(n) - 1
+    online = float(operations.online_hours(m1))
+    assert 0 < online < float(m1.didactic_hours)
 
-    fail = _post(client, "/modules/01-anatomy/check", _answers(m1, k_fail), follow_redirects=True)
+    fail = _post(client, "/modules/01-anatomy/check", _answers(client, trainee, m1, k_fail), follow_redirects=True)
     assert f"You scored {_percent(k_fail, n)}%; the pass mark is 80%." in _text(fail)
-    ok = _post(client, "/modules/01-anatomy/check", _answers(m1, k_pass), follow_redirects=True)
-    assert f"You passed with {_percent(k_pass, n)}%. {float(m1.didactic_hours):g} didactic hours were credited." \
-        in _text(ok)
+    ok = _post(client, "/modules/01-anatomy/check", _answers(client, trainee, m1, k_pass), follow_redirects=True)
+    assert f"You passed with {_percent(k_pass, n)}%. {online:g} online hours were credited." in _text(ok)
 
     attempts = db.session.execute(sa.select(QuizAttempt).order_by(QuizAttempt.id)).scalars().all()
-    assert [(a.correct, a.total, a.score_percent, a.passed) for a in attempts] == [
-        (k_fail, n, _percent(k_fail, n), False), (k_pass, n, _percent(k_pass, n), True)]
+    assert [(a.correct, a.total, a.score_percent, a.passed, a.number) for a in attempts] == [
+        (k_fail, n, _percent(k_fail, n), False, 1), (k_pass, n, _percent(k_pass, n), True, 2)]
 
 
 def test_knowledge_check_follows_a_changed_pass_mark(trainee, client, tmp_path):
     _load_variant(tmp_path, "pass_mark: 80 ", "pass_mark: 100 ")
     m1 = _module()
-    k = _just_passing(len(m1.questions))
-    score = _percent(k, len(m1.questions))
+    k = _just_passing(7)
+    score = _percent(k, 7)
     assert 80 <= score < 100
 
-    resp = _post(client, "/modules/01-anatomy/check", _answers(m1, k), follow_redirects=True)
+    resp = _post(client, "/modules/01-anatomy/check", _answers(client, trainee, m1, k), follow_redirects=True)
 
     assert f"You scored {score}%; the pass mark is 100%." in _text(resp)
     attempt = db.session.execute(sa.select(QuizAttempt)).scalar_one()
@@ -259,61 +277,74 @@ def test_knowledge_check_follows_a_changed_pass_mark(trainee, client, tmp_path):
     assert _count(ModuleCompletion) == 0
 
 
-def test_every_attempt_is_stored_and_a_pass_credits_hours_once(trainee, client):
+def test_every_attempt_is_stored_and_a_pass_credits_online_hours_once(trainee, client):
     m1 = _module()
     enrollment = enrollment_of(trainee)
-    answers = _answers(m1, len(m1.questions))
+    online = operations.online_hours(m1)
 
-    first = _post(client, "/modules/01-anatomy/check", answers, follow_redirects=True)
-    second = _post(client, "/modules/01-anatomy/check", answers, follow_redirects=True)
+    first = _post(client, "/modules/01-anatomy/check", _answers(client, trainee, m1, 7), follow_redirects=True)
+    second = _post(client, "/modules/01-anatomy/check", _answers(client, trainee, m1, 7), follow_redirects=True)
 
-    assert f"You passed with 100%. {float(m1.didactic_hours):g} didactic hours were credited." in _text(first)
-    assert "You passed with 100%. The module's hours were already credited." in _text(second)
+    assert f"You passed with 100%. {float(online):g} online hours were credited." in _text(first)
+    assert "You passed with 100%. The module's online hours were already credited." in _text(second)
     assert _count(QuizAttempt, enrollment_id=enrollment.id, module_id=m1.id) == 2
     completion = db.session.execute(sa.select(ModuleCompletion)).scalar_one()
-    assert completion.module_id == m1.id and completion.hours_credited == m1.didactic_hours
+    # Only the reading and online activities: the lab minutes wait for an attendance record.
+    parts = _program_manifest()["hour_breakdown"]["01-anatomy"]
+    assert completion.hours_credited == online == round(
+        (parts["reading_minutes"] + parts["activities_minutes"]) / 60, 2) < m1.didactic_hours
     first_attempt = min(db.session.execute(sa.select(QuizAttempt.id)).scalars())
     assert completion.attempt_id == first_attempt
-    assert operations.progress(enrollment)["hours_credited"] == float(m1.didactic_hours) > 0
+    assert operations.progress(enrollment)["hours_credited"] == float(online) > 0
 
     # The domain call behaves the same: a further pass stores an attempt but credits nothing.
-    _, credited = operations.submit_knowledge_check(enrollment, m1, {q["id"]: q["answer"] for q in m1.questions},
+    draw = operations.open_draw(enrollment, m1)
+    _, credited = operations.submit_knowledge_check(enrollment, m1, draw, {it["id"]: it["answer"] for it in draw.items},
                                                     actor=trainee)
     assert credited is False
     assert _count(ModuleCompletion) == 1 and _count(QuizAttempt) == 3
 
 
+def _program_manifest() -> dict:
+    return db.session.get(Program, "omr").manifest
+
+
 def test_a_failed_check_is_stored_and_credits_nothing(trainee, client):
     m2 = _module("M2")
-    resp = _post(client, "/modules/02-screening/check", _answers(m2, 0), follow_redirects=True)
+    resp = _post(client, "/modules/02-screening/check", _answers(client, trainee, m2, 0), follow_redirects=True)
 
     assert "You scored 0%" in _text(resp)
     attempt = db.session.execute(sa.select(QuizAttempt)).scalar_one()
     assert attempt.module_id == m2.id and attempt.passed is False and attempt.correct == 0
-    assert set(attempt.answers) == {q["id"] for q in m2.questions}
+    assert set(attempt.answers) == {it["id"] for it in attempt.draw.items} and len(attempt.answers) == 7
     assert _count(ModuleCompletion) == 0
     assert operations.progress(enrollment_of(trainee))["hours_credited"] == 0
 
 
 def test_missing_answers_are_refused_with_a_message_and_nothing_stored(trainee, client):
     m1 = _module()
-    data = _answers(m1, 5)
-    del data[f"q-{m1.questions[1]['id']}"]
-    del data[f"q-{m1.questions[4]['id']}"]
+    data = _answers(client, trainee, m1, 5)
+    draw = _draw(trainee, m1)
+    del data[f"q-{draw.items[1]['id']}"]
+    del data[f"q-{draw.items[4]['id']}"]
 
     resp = _post(client, "/modules/01-anatomy/check", data)
 
     assert resp.status_code == 400
     assert "Answer every question before submitting (missing: 2, 5)." in _text(resp)
     assert _count(QuizAttempt) == 0 and _count(ModuleCompletion) == 0
+    # The answers given stay selected, on the same draw.
+    given = data[f"q-{draw.items[0]['id']}"]
+    assert re.search(rf'name="q-{draw.items[0]["id"]}" value="{given}" checked', _text(resp))
 
 
 @pytest.mark.parametrize("bad", ["4", "99", "-1", "two", "", "²", "1.0"])
 def test_an_out_of_range_choice_counts_as_unanswered(trainee, client, bad):
     m1 = _module()
-    data = _answers(m1, 5)
-    assert len(m1.questions[2]["choices"]) == 4
-    data[f"q-{m1.questions[2]['id']}"] = bad
+    data = _answers(client, trainee, m1, 5)
+    draw = _draw(trainee, m1)
+    assert len(draw.items[2]["order"]) == 4
+    data[f"q-{draw.items[2]['id']}"] = bad
 
     resp = _post(client, "/modules/01-anatomy/check", data)
 
@@ -324,14 +355,14 @@ def test_an_out_of_range_choice_counts_as_unanswered(trainee, client, bad):
 
 def test_dashboard_and_program_page_show_progress(trainee, client):
     active = db.session.execute(sa.select(Module).filter_by(program_id="omr", is_active=True)).scalars().all()
-    total_hours, n = sum(float(m.didactic_hours) for m in active), len(active)
+    total_hours, n = sum(float(operations.online_hours(m)) for m in active), len(active)
     before = _text(_get(client, "/dashboard"))
     assert f"0 of {n} modules" in before and f"0 of {total_hours:g} h" in before
 
     for slug, key in (("01-anatomy", "M1"), ("04-hygiene", "M4")):
         m = _module(key)
-        assert _post(client, f"/modules/{slug}/check", _answers(m, len(m.questions))).status_code == 302
-    credited = float(_module("M1").didactic_hours + _module("M4").didactic_hours)
+        assert _post(client, f"/modules/{slug}/check", _answers(client, trainee, m, 7)).status_code == 302
+    credited = float(operations.online_hours(_module("M1")) + operations.online_hours(_module("M4")))
 
     dashboard = _text(_get(client, "/dashboard"))
     assert f"2 of {n} modules" in dashboard
