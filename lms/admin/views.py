@@ -262,3 +262,13 @@ def standards():
     return render_template(
         "admin/standards.html", versions=all_versions(), program=current_app.config["DEFAULT_PROGRAM"]
     )
+
+
+@bp.get("/items")
+@role_required("admin")
+def items():
+    from lms.training.item_analysis import FEW_ATTEMPTS, TOO_EASY, TOO_HARD, program_item_analysis
+
+    program_id = current_app.config["DEFAULT_PROGRAM"]
+    return render_template("admin/items.html", modules=program_item_analysis(program_id), few=FEW_ATTEMPTS,
+                           too_easy=TOO_EASY, too_hard=TOO_HARD)

@@ -499,7 +499,11 @@ class InfectionControlAckRule(Rule):
 
 @register
 class ModulesCompletedRule(Rule):
-    """``modules_completed`` {modules: [ids]}: every listed module is completed."""
+    """``modules_completed`` {modules: [ids]}: every listed module is completed.
+
+    A module is completed when its knowledge check is passed, which credits its online hours. Its in-person lab
+    hours are not part of this: they count toward the lab-hours requirement once an instructor records attendance.
+    """
 
     type = "modules_completed"
 
@@ -509,7 +513,9 @@ class ModulesCompletedRule(Rule):
         progress = f"Modules: {len(modules) - len(missing)} of {len(modules)} completed"
         if not missing:
             return self.met(req, ctx, progress)
-        reason = f"Not yet completed: {', '.join(missing)}."
+        reason = (f"Not yet completed: {', '.join(missing)}. A module is completed when its knowledge check is passed; "
+                  "its in-person lab hours count toward the lab-hours requirement once an instructor records your "
+                  "attendance at a lab session.")
         step = f"Complete {plural(len(missing), 'module')} {join_words(missing)}"
         return self.unmet(req, ctx, progress, reason, step)
 
@@ -555,6 +561,8 @@ class ApprovedHoursRule(Rule):
             f"{have} approved {label} {plural(have_minutes / 60, 'hour')} so far; {need} needed. "
             "Only hours an instructor has approved count."
         )
+        if LAB_IN_PERSON in categories:
+            reason += " Module lab sessions count once the instructor who ran them records your attendance."
         step = f"Log and get approval for {fmt_hours(short)} more {label} {plural(short / 60, 'hour')}"
         if early:
             start = ctx.facts.hours_count_from.isoformat() if ctx.facts.hours_count_from else "your enrollment"

@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.hours.models import CATEGORY_LABELS
 
@@ -44,3 +45,21 @@ class HourDecisionForm(FlaskForm):
     decision = SelectField("Decision", choices=[("approved", "Approve"), ("needs_info", "Needs information"),
                                                 ("rejected", "Reject")])
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
+
+
+class AttendanceForm(FlaskForm):
+    module_id = SelectField("Module", coerce=int, choices=[], validate_choice=False)
+    session_date = DateField("Date of the session", validators=[DataRequired(message="Enter the date of the session.")])
+    minutes = IntegerField("Duration in minutes",
+                           validators=[InputRequired(message="Enter the duration in minutes."),
+                                       NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes.")])
+    setting = StringField("Setting", validators=[
+                              DataRequired(message="Describe where the session took place."), Length(max=200)],
+                          description="For example: skills lab, room 2.")
+    attendees = SelectMultipleField("Attendees", coerce=int, choices=[], validate_choice=False,
+                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def __init__(self, *args, modules=(), trainees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.module_id.choices = [(0, "Choose a module")] + [(m.id, f"{m.module_key}. {m.title}") for m in modules]
+        self.attendees.choices = [(u.id, u.name) for u in trainees]

@@ -18,7 +18,7 @@ from lms.core import audit
 from lms.core.database import advisory_lock
 from lms.core.timeutil import today
 from lms.extensions import db
-from lms.hours.models import CATEGORY_LABELS, HourDecision, HourEntry
+from lms.hours.models import CATEGORY_LABELS, AttendanceSession, HourDecision, HourEntry
 from lms.notifications import notify
 from lms.screening.operations import normalize_case_code
 
@@ -61,6 +61,19 @@ def superseded_ids_query(trainee_id: int | None = None):
     return q
 
 
+def minutes_logged_on(trainee_id: int, day: date, except_id: int | None = None) -> int:
+    """The daily cap counts every entry of that day that may still count (not rejected, not superseded)."""
+    return db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(HourEntry.minutes), 0)).where(
+            HourEntry.trainee_id == trainee_id,
+            HourEntry.entry_date == day,
+            HourEntry.status.in_(("submitted", "approved", "needs_info")),
+            HourEntry.id.not_in(superseded_ids_query(trainee_id)),
+            *([HourEntry.id != except_id] if except_id is not None else []),
+        )
+    ).scalar_one()
+
+
 def validate_entry(trainee, data: EntryInput, *, daily_cap_hours: float, corrects: HourEntry | None = None) -> None:
     from lms.auth.models import User
 
@@ -81,17 +94,7 @@ def validate_entry(trainee, data: EntryInput, *, daily_cap_hours: float, correct
         raise LedgerError("You cannot supervise your own hours.")
     if not data.setting.strip():
         raise LedgerError("Describe the setting (for example, 'University teaching clinic').")
-    # The daily cap counts every entry of that day that may still count (not rejected, not superseded).
-    superseded = superseded_ids_query(trainee.id)
-    logged = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(HourEntry.minutes), 0)).where(
-            HourEntry.trainee_id == trainee.id,
-            HourEntry.entry_date == data.entry_date,
-            HourEntry.status.in_(("submitted", "approved", "needs_info")),
-            HourEntry.id.not_in(superseded),
-            *( [HourEntry.id != corrects.id] if corrects is not None else [] ),
-        )
-    ).scalar_one()
+    logged = minutes_logged_on(trainee.id, data.entry_date, except_id=corrects.id if corrects else None)
     cap = int(daily_cap_hours * 60)
     if logged + data.minutes > cap:
         left = max(cap - logged, 0)
@@ -180,6 +183,7 @@ def _entries_query(trainee_id: int):
     # The pages show each entry's supervisor and decisions (with who decided): load them in batches, not per row.
     return (sa.select(HourEntry).filter_by(trainee_id=trainee_id)
             .options(selectinload(HourEntry.supervisor),
+                     selectinload(HourEntry.attendance).selectinload(AttendanceSession.module),
                      selectinload(HourEntry.decisions).selectinload(HourDecision.actor))
             .order_by(HourEntry.entry_date.desc(), HourEntry.id.desc()))
 

@@ -5,12 +5,12 @@ from lms.auth.models import User
 from lms.core.security import role_required
 from lms.core.views import act_and_redirect
 from lms.extensions import db
-from lms.hours import ledger
-from lms.hours.forms import HourDecisionForm, HourEntryForm
+from lms.hours import attendance, ledger
+from lms.hours.forms import AttendanceForm, HourDecisionForm, HourEntryForm
 from lms.hours.models import HourEntry
 from lms.screening.models import Screening
 from lms.training.models import Program
-from lms.training.operations import get_enrollment
+from lms.training.operations import get_enrollment, online_credits
 
 bp = Blueprint("hours", __name__, url_prefix="/hours")
 
@@ -76,6 +76,7 @@ def _page(form, corrects=None, status=200):
         superseded=ledger.superseded_ids(current_user.id),
         minutes=minutes,
         corrects=corrects,
+        online=online_credits(enrollment) if enrollment else [],
     ), status
 
 
@@ -150,3 +151,43 @@ def decide(entry_id: int):
         target=url_for("hours.queue"),
         success=lambda _: f"Entry {entry.id} of {entry.trainee.name}: {entry.status_label.lower()}.",
     )
+
+
+def _attendance_page(form, status=200):
+    program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
+    return render_template("hours/attendance.html", form=form, sessions=attendance.sessions_by(current_user),
+                           program=program), status
+
+
+def _attendance_form():
+    program_id = current_app.config["DEFAULT_PROGRAM"]
+    return AttendanceForm(modules=attendance.lab_modules(program_id),
+                          trainees=attendance.attendees_for(current_user, program_id))
+
+
+@bp.get("/attendance")
+@role_required("instructor", "admin")
+def attendance_index():
+    return _attendance_page(_attendance_form())
+
+
+@bp.post("/attendance")
+@role_required("instructor", "admin")
+def attendance_record():
+    program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
+    form = _attendance_form()
+    if program is None or not form.validate_on_submit():
+        return _attendance_page(form, 400)
+    data = attendance.AttendanceInput(module_id=form.module_id.data, session_date=form.session_date.data,
+                                      minutes=form.minutes.data, attendee_ids=list(form.attendees.data or []),
+                                      setting=form.setting.data)
+    try:
+        session = attendance.record_attendance(current_user, data, program=program)
+    except ledger.LedgerError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _attendance_page(form, 422)
+    db.session.commit()
+    flash(f"Attendance recorded: {len(session.credits)} attendee(s) credited {session.minutes} lab minutes of "
+          f"{session.module.module_key}.", "success")
+    return redirect(url_for("hours.attendance_index"))

@@ -328,7 +328,8 @@ def _check_draws(rel: str, data: dict, lines: dict[str, int], modules: list[Pars
     for m in modules:
         items = knowledge_check_settings({"knowledge_check": check}, m.slug)["items"]
         if len(m.questions) < 2 * items:
-            (warnings if m.slug in in_revision else errors).append(ContentError(f"{rel.rsplit('/', 1)[0]}/modules/{m.slug}.md", m.questions_line,
+            target = warnings if m.slug in in_revision else errors
+            target.append(ContentError(f"{rel.rsplit('/', 1)[0]}/modules/{m.slug}.md", m.questions_line,
                                        f"the question bank has {len(m.questions)} items; each attempt draws "
                                        f"{items}, so the bank needs at least {2 * items} (twice the draw)"))
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from lms.auth.email_flows import verification_gaps
 from lms.core import audit
@@ -280,3 +281,11 @@ def progress(enrollment: Enrollment) -> dict:
     credited = sum(float(c.hours_credited) for c in done.values())
     return {"modules": modules, "done": done, "completed": len([m for m in modules if m.id in done]),
             "total": len(modules), "hours_credited": credited, "hours_total": total_hours}
+
+
+def online_credits(enrollment: Enrollment) -> list[ModuleCompletion]:
+    """The online hours each passed knowledge check credited, in module order (the hours ledger's source list)."""
+    return list(db.session.execute(
+        sa.select(ModuleCompletion).join(Module, Module.id == ModuleCompletion.module_id)
+        .where(ModuleCompletion.enrollment_id == enrollment.id).options(selectinload(ModuleCompletion.module))
+        .order_by(Module.position)).scalars())

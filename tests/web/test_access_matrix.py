@@ -26,6 +26,7 @@ ACCESS = {
     "providers.name_instructor": {T}, "providers.end_instructor": {T}, "admin.clear_revocation": {A},
     "training.program": {T}, "training.enroll": {T}, "training.module": {T}, "training.knowledge_check": {T},
     "hours.index": {T}, "hours.submit": {T}, "hours.queue": {I, A}, "hours.decide": {I, A},
+    "hours.attendance_index": {I, A}, "hours.attendance_record": {I, A}, "admin.items": {A},
     "screening.index": {T}, "screening.record": {T}, "screening.submit_agreement": {T},
     "screening.agreement_queue": {I, A}, "screening.decide_agreement": {I, A},
     "assessments.gradebook": {I, A}, "assessments.trainee": {I, A}, "assessments.record": {I, A},
@@ -108,7 +109,7 @@ def test_mutating_routes_refuse_get(app):
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
-        "clear_revocation", "withdraw"}}
+        "clear_revocation", "withdraw", "attendance_record"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
