@@ -247,6 +247,69 @@ def test_a_bank_with_the_answer_mostly_in_one_position_is_refused(app, runner, c
                                  "choice 1 (at most 40% at one position)")
 
 
+def test_a_bank_smaller_than_twice_the_draw_is_refused(app, runner, courses):
+    path = courses / "omr" / "modules" / "05-consent.md"
+    _rewrite_front(path, lambda front: front.update(questions=front["questions"][:13]))
+    line = _line_of(path, "questions:")
+
+    result = _load(runner, courses)
+
+    _assert_refused(app, result, f"omr/modules/05-consent.md:{line}: the question bank has 13 items; each attempt "
+                                 "draws 7, so the bank needs at least 14 (twice the draw)")
+
+
+def test_a_per_module_draw_override_is_checked_against_its_bank(app, runner, courses):
+    manifest = courses / "omr" / "program.yaml"
+    _replace(manifest, "  modules: {}  ", "  modules: {08-outcomes: {items: 8}}  ")
+    result = _load(runner, courses)
+    line = _line_of(courses / "omr" / "modules" / "08-outcomes.md", "questions:")
+    _assert_refused(app, result, f"omr/modules/08-outcomes.md:{line}: the question bank has 14 items; each attempt "
+                                 "draws 8, so the bank needs at least 16 (twice the draw)")
+
+
+@pytest.mark.parametrize("edit, message", [
+    ("  items: 7 ", "  items: 0 "), ("  attempts: 3 ", "  attempts: three "),
+    ("  window_hours: 24", "  window_hours: -1"),
+])
+def test_knowledge_check_settings_must_be_whole_numbers_above_zero(app, runner, courses, edit, message):
+    manifest = courses / "omr" / "program.yaml"
+    _replace(manifest, edit, message)
+    key = edit.split(":")[0].strip()
+    line = _line_of(manifest, message.rstrip())
+    _assert_refused(app, _load(runner, courses),
+                    f"omr/program.yaml:{line}: knowledge_check {key} must be a whole number above zero")
+
+
+def _bank(n: int, longest: int, first: int) -> list[dict]:
+    """``n`` four-choice items: the correct choice is strictly the longest in ``longest`` of them, and sits at the
+    first position in ``first`` of them (the others spread over positions 2-4)."""
+    items = []
+    for i in range(n):
+        answer = 0 if i < first else 1 + i % 3
+        choices = ["bbbb", "cccc", "dddd", "eeee"]
+        choices[answer] = "aaaaaaaa" if i < longest else "aaaa"
+        items.append({"id": f"q{i}", "prompt": "?", "choices": choices, "answer": answer})
+    return items
+
+
+LONGEST_40 = "answer cue: the correct choice is the longest in 40% of items (at most 35% allowed)"
+POSITION_45 = "answer cue: 45% of correct answers are choice 1 (at most 40% at one position)"
+
+
+@pytest.mark.parametrize("longest, first, expected", [
+    (7, 0, []),             # 7 of 20 = 35% longest: the limit itself is allowed
+    (8, 0, [LONGEST_40]),   # 8 of 20 = 40% > 35%
+    (0, 8, []),             # 8 of 20 = 40% at choice 1: allowed
+    (0, 9, [POSITION_45]),  # 9 of 20 = 45% > 40%
+])
+def test_answer_cue_thresholds_are_35_percent_longest_and_40_percent_one_position(longest, first, expected):
+    from lms.training.content import ContentError, _check_bank
+
+    errors: list[ContentError] = []
+    _check_bank("omr/modules/x.md", _bank(20, longest, first), {"questions": 9}, errors)
+    assert [str(e) for e in errors] == [f"omr/modules/x.md:9: {m}" for m in expected]
+
+
 def test_a_module_without_a_references_section_is_refused(app, runner, courses):
     path = courses / "omr" / "modules" / "04-hygiene.md"
     _replace(path, "\n## References\n", "\n## Reading list\n")
