@@ -187,6 +187,7 @@ def seed() -> list[str]:
     from lms.providers.operations import name_instructor
     from lms.screening.operations import AgreementInput, decide_agreement, submit_agreement
     from lms.standards.queries import current_version
+    from lms.training.demo import seed_training_demo
     from lms.training.models import Program
 
     program = db.session.get(Program, current_app.config["DEFAULT_PROGRAM"])
@@ -251,6 +252,7 @@ def seed() -> list[str]:
     name_instructor(new, instructor)  # so the instructor sees the credential waiting in the queue
     _credential(new, instructor, verify=False)
 
+    seed_training_demo(instructor, hyg, mt, slp, today)
     result = issue_certificate(hyg, actor=admin)
     lines.append(f"Demo certificate: {result.certificate.serial} — verify at "
                  f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{result.certificate.serial}")
