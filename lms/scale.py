@@ -55,7 +55,8 @@ EVIDENCE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<<
 
 # Tables copied for each trainee, parents before children (foreign keys are checked at insert time).
 COPIED_TABLES = (
-    "users", "provider_profiles", "evidence_files", "licences", "omt_credentials", "enrollments", "quiz_attempts",
+    "users", "provider_profiles", "evidence_files", "licences", "omt_credentials", "enrollments", "quiz_draws",
+    "quiz_attempts",
     "module_completions", "collaboration_agreements", "screenings", "hour_entries", "hour_decisions", "assessments",
     "certificates", "certificate_applications",
 )
@@ -233,6 +234,7 @@ def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
     fetch("omt_credentials", t["omt_credentials"].c.user_id == user_id)
     fetch("enrollments", t["enrollments"].c.user_id == user_id)
     enrollment_ids = [r["id"] for r in rows["enrollments"]] or [-1]
+    fetch("quiz_draws", t["quiz_draws"].c.enrollment_id.in_(enrollment_ids))
     fetch("quiz_attempts", t["quiz_attempts"].c.enrollment_id.in_(enrollment_ids))
     fetch("module_completions", t["module_completions"].c.enrollment_id.in_(enrollment_ids))
     fetch("collaboration_agreements", t["collaboration_agreements"].c.trainee_id == user_id)

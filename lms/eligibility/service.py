@@ -208,10 +208,11 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
     return out
 
 
-def hours_count_from(user_id: int, program_id: str) -> date | None:
+def hours_count_from(user_id: int, program_id: str, enrolled_on: date | None = None) -> date | None:
     """The first day whose hours count for the trainee: the enrollment, or an earlier date an admin recognised as
-    advanced standing (P2a). None when the trainee is not enrolled."""
-    enrolled = db.session.execute(sa.select(Enrollment.enrolled_on).filter_by(
+    advanced standing (P2a). None when the trainee is not enrolled. ``enrolled_on`` saves a query when the caller
+    already holds the enrollment."""
+    enrolled = enrolled_on or db.session.execute(sa.select(Enrollment.enrolled_on).filter_by(
         user_id=user_id, program_id=program_id)).scalar_one_or_none()
     if enrolled is None:
         return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from lms.core import audit
 from lms.core.database import advisory_lock
@@ -183,7 +183,7 @@ def _entries_query(trainee_id: int):
     # The pages show each entry's supervisor and decisions (with who decided): load them in batches, not per row.
     return (sa.select(HourEntry).filter_by(trainee_id=trainee_id)
             .options(selectinload(HourEntry.supervisor),
-                     selectinload(HourEntry.attendance).selectinload(AttendanceSession.module),
+                     joinedload(HourEntry.attendance).joinedload(AttendanceSession.module),
                      selectinload(HourEntry.decisions).selectinload(HourDecision.actor))
             .order_by(HourEntry.entry_date.desc(), HourEntry.id.desc()))
 

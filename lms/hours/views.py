@@ -64,8 +64,8 @@ def _page(form, corrects=None, status=200):
     program, enrollment = _context()
     entries = ledger.entries_for(current_user.id)
     # The same hours the decision counts: approved, not superseded, dated from the enrollment (or advanced standing).
-    minutes = ledger.counted_minutes_by_category(current_user.id, hours_count_from(current_user.id, program.id)) \
-        if enrollment else {}
+    minutes = ledger.counted_minutes_by_category(
+        current_user.id, hours_count_from(current_user.id, program.id, enrollment.enrolled_on)) if enrollment else {}
     return render_template(
         "hours/index.html",
         hour_targets=hour_targets_for_user(current_user.id, program) if program else {},

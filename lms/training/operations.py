@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from lms.auth.email_flows import verification_gaps
 from lms.core import audit
@@ -287,5 +287,5 @@ def online_credits(enrollment: Enrollment) -> list[ModuleCompletion]:
     """The online hours each passed knowledge check credited, in module order (the hours ledger's source list)."""
     return list(db.session.execute(
         sa.select(ModuleCompletion).join(Module, Module.id == ModuleCompletion.module_id)
-        .where(ModuleCompletion.enrollment_id == enrollment.id).options(selectinload(ModuleCompletion.module))
+        .where(ModuleCompletion.enrollment_id == enrollment.id).options(contains_eager(ModuleCompletion.module))
         .order_by(Module.position)).scalars())
