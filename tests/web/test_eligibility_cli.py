@@ -102,8 +102,10 @@ def test_json_for_the_part_way_speech_language_pathologist(runner, demo):
     assert unmet["MODULES"]["progress"] == "Modules: 4 of 11 completed"
     assert " of " in unmet["H-LAB"]["progress"] and " of " in unmet["C1"]["progress"]
     assert sum(" of " in r["progress"] for r in payload["requirements"]) >= 10
-    # Only approved hours count: the rejected, needs-information and submitted entries are not in the total.
-    assert unmet["H-LAB"]["progress"] == "In-person lab hours: 6 of 16"
+    # Only approved hours count: the rejected, needs-information and submitted entries are not in the total. The
+    # 6 approved hours she logged, plus the 2-hour M1 lab session her instructor recorded her attending.
+    assert unmet["H-LAB"]["progress"] == "In-person lab hours: 8 of 16"
+    assert "once the instructor who ran them records your attendance" in unmet["H-LAB"]["reason"]
 
 
 def test_all_json_is_a_list_of_every_enrolled_trainee(runner, demo):
