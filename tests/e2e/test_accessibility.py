@@ -56,8 +56,9 @@ def pages_for(role: str, r: dict) -> list[str]:
                    "/login", "/register"],
         "trainee": ["/dashboard", "/profile", "/program", f"/modules/{r['m1']}", "/hours/", "/screenings",
                     "/certificates"],
-        "instructor": ["/hours/queue", "/gradebook", f"/trainees/{r['slp']}?competency=C2"],
-        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates", "/admin/users"],
+        "instructor": ["/hours/queue", "/hours/attendance", "/gradebook", f"/trainees/{r['slp']}?competency=C2"],
+        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates", "/admin/users",
+                  "/admin/items"],
         "board": ["/board/bulk"],
     }[role]
 
