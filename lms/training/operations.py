@@ -229,7 +229,7 @@ def submit_knowledge_check(enrollment: Enrollment, module: Module, draw: QuizDra
     score = round(100 * correct / total) if total else 0
     passed = score >= enrollment.program.pass_mark
     attempt = QuizAttempt(enrollment_id=enrollment.id, module_id=module.id, draw_id=draw.id,
-                          number=max((a.number or 0 for a in previous), default=0) + 1,
+                          number=max([a.number or 0 for a in previous] + [len(previous)]) + 1,
                           answers={k: answers.get(k) for k in results}, results=results, correct=correct,
                           total=total, score_percent=score, passed=passed)
     db.session.add(attempt)
