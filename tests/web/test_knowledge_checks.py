@@ -412,3 +412,23 @@ def test_an_instructor_records_attendance_through_the_page(ctx, client, program)
     refresh()
     entry = db.session.execute(sa.select(HourEntry)).scalar_one()
     assert entry.attendance.instructor_id == instructor.id and entry.decisions[0].actor_id == instructor.id
+
+
+def test_an_attendance_credit_is_corrected_by_a_new_linked_entry_never_edited(trainee):
+    instructor = create_user("instructor", email="teacher@example.test")
+    name_instructor(trainee, instructor)
+    program = db.session.get(Program, "omr")
+    day = today() - timedelta(days=2)
+    session = record_attendance(instructor, AttendanceInput(_module("M6").id, day, 120, [trainee.id], "Lab"),
+                                program=program)
+    credit = session.credits[0]
+    correction = ledger.submit_entry(trainee, enrollment_of(trainee), ledger.EntryInput(
+        entry_date=day, minutes=90, category="lab_in_person", supervisor_id=instructor.id, setting="Lab",
+        notes="The session ended early."), daily_cap_hours=program.daily_cap_hours, corrects=credit)
+    ledger.decide(correction, "approved", actor=instructor)
+    db.session.commit()
+    refresh()
+    original = db.session.get(HourEntry, credit.id)
+    assert (original.minutes, original.status, original.attendance_id) == (120, "approved", session.id)
+    assert credit.id in ledger.superseded_ids(trainee.id)
+    assert _lab_minutes() == 90
