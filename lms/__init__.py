@@ -95,6 +95,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     with app.app_context():
         configure_engine(db.engine)
+    from lms.core import i18n
+
+    i18n.init_app(app)
 
     import lms.models  # noqa: F401  (register every model with the metadata)
     from lms.api.sessions import ApiAwareSessionInterface, is_api_request

@@ -11,6 +11,7 @@ from lms.auth.forms import (
     ResetPasswordForm,
 )
 from lms.auth.sessions import start_session
+from lms.core import i18n
 from lms.core.security import safe_next
 from lms.extensions import db, limiter
 
@@ -36,8 +37,12 @@ def _failed(response) -> bool:
 
 
 def _sign_in(user) -> None:
-    # A fresh session at sign-in: nothing from the anonymous session (including its id) carries over.
+    # A fresh session at sign-in: nothing from the anonymous session (including its id) carries over, except the
+    # language the visitor switched to.
+    language = session.get(i18n.SESSION_KEY)
     session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
     login_user(user)
     start_session()
 
@@ -241,3 +246,15 @@ def account():
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, email_form=ChangeEmailForm(formdata=None)), \
         400 if request.method == "POST" else 200
+
+
+@bp.post("/account/language")
+@login_required
+def set_language():
+    try:
+        i18n.set_user_locale(current_user, request.form.get("locale"))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("auth.account") + "#language")
+    db.session.commit()
+    return redirect(safe_next(url_for("auth.account")))
