@@ -63,7 +63,8 @@ db-check: setup
 # After marking or changing interface text: collect the strings, merge them into each catalogue, compile the .mo files
 # (committed, so a fresh checkout runs translated without a build step; a test checks they match the .po files).
 translations: setup
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --ignore-dirs ".* __pycache__ node_modules" \
+		--no-location --sort-output \
 		-o lms/translations/messages.pot .
 	$(BIN)/pybabel update --quiet -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile --quiet --statistics -d lms/translations

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, lazy_gettext
+from flask_babel import Babel, get_locale, gettext, lazy_gettext
 from flask_babel import format_date as _babel_format_date
 from flask_babel import format_datetime as _babel_format_datetime
 from flask_babel import format_decimal as _babel_format_decimal
@@ -21,10 +21,16 @@ DEFAULT = "en"
 # Each language named in itself: that is how a reader looks for their own.
 LANGUAGES = {"en": "English", "fr": "Français"}
 SUPPORTED = tuple(LANGUAGES)
+__all__ = ["N_", "gettext", "format_date", "format_datetime", "format_number", "select_locale"]
 SESSION_KEY = "lang"
 QUERY_ARG = "lang"
 
 babel = Babel()
+
+
+def N_(text: str) -> str:
+    """Marks text for the catalogue without translating it here (a constant translated where it is shown)."""
+    return text
 
 
 def _supported(value) -> str | None:
@@ -113,6 +119,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")  # lms/translations
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
     app.before_request(_remember_asked_language)
     app.after_request(_vary_on_language)
     app.jinja_env.globals.update(current_language=current_language, language_switch=switch_targets,

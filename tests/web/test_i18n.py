@@ -131,3 +131,113 @@ def test_compiled_catalogues_match_their_sources(tmp_path):
         assert pairs(committed) == pairs(expected), f"{po_path}: run `make translations`"
         untranslated = [m.id for m in source if m.id and not m.string]
         assert not untranslated, f"{po_path}: untranslated: {untranslated[:10]}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Public pages, sign-in and registration in French
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_sign_in_and_registration_in_french(client):
+    page = client.get("/login?lang=fr").get_data(as_text=True)
+    assert "<h1>Se connecter</h1>" in page and "Mot de passe oublié?" in page and "Créez un compte" in page
+    assert '<label for="password">Mot de passe</label>' in page
+    assert "Courriel" in page and "Sign in" not in page
+    resp = client.post("/login", data={"email": "nobody@example.test", "password": "not-the-password"})
+    assert "Ce courriel et ce mot de passe ne correspondent à aucun compte actif." in resp.get_data(as_text=True)
+
+    page = client.get("/register").get_data(as_text=True)  # still French: remembered for the visit
+    assert "<h1>Créer un compte de stagiaire</h1>" in page and "Nom complet" in page
+    resp = client.post("/register", data={"name": "Élise", "email": "elise@example.test", "password": "short",
+                                          "confirm": "other"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Utilisez au moins 12 caractères." in text and "Les mots de passe ne sont pas identiques." in text
+    assert "Please correct the highlighted fields." not in text
+
+
+def test_error_pages_and_regulations_in_french(client):
+    resp = client.get("/no-such-page?lang=fr")
+    assert resp.status_code == 404
+    assert "Nous n’avons pas trouvé cette page." in resp.get_data(as_text=True)
+    page = client.get("/regulations?lang=fr").get_data(as_text=True)
+    assert "<h1>Règles du massage orofacial par territoire de compétence</h1>" in page
+    assert "Ceci n’est pas un avis juridique." in page and "Se connecter" in page  # page text and shared header
+
+
+def _issued_certificate(locale=None):
+    from tests.web.test_certificates import issue, qualified_trainee
+
+    trainee = qualified_trainee()
+    trainee.locale = locale
+    return issue(trainee)
+
+
+def test_verify_page_in_french(ctx, program):
+    from tests.web.test_certificates import client_for
+
+    cert = _issued_certificate()
+    client = client_for(ctx)
+    english = client.get(f"/verify/{cert.serial}")
+    french = client.get(f"/verify/{cert.serial}?lang=fr")
+    text = french.get_data(as_text=True)
+    assert french.status_code == 200 and '<html lang="fr">' in text
+    assert f"<h1>Certificat {cert.serial}</h1>" in text
+    assert "Statut :" in text and '<strong class="status-active">Valide</strong>' in text
+    assert "valide jusqu’au" in text and "Titulaire" in text and "Preuves à la délivrance" in text
+    assert "Active" not in text and "Holder" not in text
+    # Each language has its own ETag, so a browser's English copy never answers for the French page.
+    assert english.headers["ETag"] != french.headers["ETag"]
+    again = client.get(f"/verify/{cert.serial}", headers={"If-None-Match": english.headers["ETag"]})
+    assert again.status_code == 200 and '<html lang="fr">' in again.get_data(as_text=True)
+    unknown = client.get("/verify/OFM-00000-00000-00000")
+    assert unknown.status_code == 404 and "Aucun certificat trouvé" in unknown.get_data(as_text=True)
+
+
+def test_bulk_and_pdf_check_messages_follow_the_language(ctx, program):
+    from flask_babel import refresh
+
+    from lms.certificates import verification
+
+    cert = _issued_certificate()
+    with ctx.test_request_context("/?lang=fr"):
+        assert verification.verify_pdf(b"not a pdf").reason == "Le fichier n’est pas un PDF."
+        assert verification.verify_pdf(cert.pdf_bytes).reason == "Authentique et valide."
+    with ctx.test_request_context("/"):
+        refresh()  # the test's requests share one application context, where Flask-Babel keeps the locale
+        assert verification.verify_pdf(cert.pdf_bytes).reason == "Genuine and active."
+
+
+def test_holder_who_chose_french_gets_a_french_certificate(ctx, program, tmp_path):
+    from tests.web.test_certificates import pdftotext
+
+    cert = _issued_certificate(locale="fr")
+    path = tmp_path / "fr.pdf"
+    path.write_bytes(cert.pdf_bytes)
+    flat = " ".join(pdftotext(path).split())
+    assert "Certificat" in flat and "Nous attestons que" in flat and "Harper Quinn Hygienist" in flat
+    assert "Hygiéniste dentaire" in flat and "Permis d’exercer" in flat and "Colombie-Britannique" in flat
+    lower = flat.lower()  # the design sets some labels in capitals
+    assert "massage orofacial intrabuccal" in lower and "délivré le" in lower and "vérifier ce certificat" in lower
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre"]
+    issued = cert.issued_on
+    day = "1er" if issued.day == 1 else str(issued.day)
+    assert f"{day} {months[issued.month - 1]} {issued.year}" in flat
+    assert "This certifies" not in flat and "Valid until" not in flat
+    # Still one genuine, signed certificate: the uploaded French PDF is recognised byte for byte.
+    from lms.certificates import verification
+
+    assert verification.verify_pdf(cert.pdf_bytes).genuine
+
+
+def test_certificate_language_is_checked():
+    from lms.certificates import wording
+
+    with pytest.raises(ValueError, match="certificate language"):
+        wording.check_locale("de")
+    from datetime import date
+
+    assert wording.long_date(date(2026, 11, 29)) == "29 November 2026"
+    assert wording.long_date(date(2026, 11, 29), "fr") == "29 novembre 2026"
+    assert wording.long_date(date(2026, 12, 1), "fr") == "1er décembre 2026"
