@@ -201,10 +201,11 @@ def test_bulk_and_pdf_check_messages_follow_the_language(ctx, program):
 
     cert = _issued_certificate()
     with ctx.test_request_context("/?lang=fr"):
+        refresh()  # the test's requests share one application context, where Flask-Babel keeps the locale
         assert verification.verify_pdf(b"not a pdf").reason == "Le fichier n’est pas un PDF."
         assert verification.verify_pdf(cert.pdf_bytes).reason == "Authentique et valide."
     with ctx.test_request_context("/"):
-        refresh()  # the test's requests share one application context, where Flask-Babel keeps the locale
+        refresh()
         assert verification.verify_pdf(cert.pdf_bytes).reason == "Genuine and active."
 
 
@@ -241,3 +242,22 @@ def test_certificate_language_is_checked():
     assert wording.long_date(date(2026, 11, 29)) == "29 November 2026"
     assert wording.long_date(date(2026, 11, 29), "fr") == "29 novembre 2026"
     assert wording.long_date(date(2026, 12, 1), "fr") == "1er décembre 2026"
+
+
+def test_trainee_who_chose_french_sees_french_pages(ctx, program):
+    from tests.factories import create_trainee
+    from tests.web.test_certificates import client_for
+
+    trainee = create_trainee(email="francine@i18n.test", program=program)
+    trainee.locale = "fr"
+    db.session.commit()
+    client = client_for(ctx, "francine@i18n.test")
+    page = client.get("/dashboard", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Bienvenue, " in page and "Heures de stage (approuvées)" in page and "Tableau de bord" in page
+    assert "Se déconnecter" in page and "Welcome" not in page and "Sign out" not in page
+    for url, heading in [("/hours/", "Heures de stage et de laboratoire"), ("/screenings", "Dépistages intrabuccaux"),
+                         ("/renewal", "Formation continue et renouvellement"), ("/profile", "Profil du praticien")]:
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        assert f"<h1>{heading}</h1>" in resp.get_data(as_text=True), url
