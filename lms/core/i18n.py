@@ -115,6 +115,12 @@ def format_number(value, digits: int | None = None) -> str:
     return _babel_format_decimal(value)
 
 
+def translated_label(text: str | None) -> str:
+    """A label from data (a profession, a jurisdiction, a program title) in the reader's language when the catalogue
+    has it, else as written. Returns plain text, so the template escapes it like any other value."""
+    return str(gettext(text)) if text else (text or "")
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")  # lms/translations
@@ -125,4 +131,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(current_language=current_language, language_switch=switch_targets,
                                  language_names=LANGUAGES)
     app.jinja_env.filters.update(locale_date=format_date, locale_datetime=format_datetime,
-                                 locale_number=format_number)
+                                 locale_number=format_number, translated_label=translated_label)

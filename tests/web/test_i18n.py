@@ -185,6 +185,7 @@ def test_verify_page_in_french(ctx, program):
     assert f"<h1>Certificat {cert.serial}</h1>" in text
     assert "Statut :" in text and '<strong class="status-active">Valide</strong>' in text
     assert "valide jusqu’au" in text and "Titulaire" in text and "Preuves à la délivrance" in text
+    assert "Hygiéniste dentaire" in text and "Colombie-Britannique" in text  # labels from data, in French too
     assert "Active" not in text and "Holder" not in text
     # Each language has its own ETag, so a browser's English copy never answers for the French page.
     assert english.headers["ETag"] != french.headers["ETag"]
