@@ -66,8 +66,8 @@ translations: setup
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --ignore-dirs ".* __pycache__ node_modules" \
 		--no-location --sort-output \
 		-o lms/translations/messages.pot .
-	$(BIN)/pybabel update --quiet -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile --quiet --statistics -d lms/translations
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile --statistics -d lms/translations
 
 lint: setup
 	$(BIN)/ruff check lms tests bench config.py
