@@ -14,7 +14,7 @@ export FLASK_APP := lms
 # Links printed on certificates and QR codes point at the address `make run` serves, unless set explicitly.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: lock run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean
+.PHONY: lock run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean translations
 
 $(STAMP): pyproject.toml $(LOCK) $(TEST_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,15 @@ test-postgres: setup
 db-check: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
+
+# After marking or changing interface text: collect the strings, merge them into each catalogue, compile the .mo files
+# (committed, so a fresh checkout runs translated without a build step; a test checks they match the .po files).
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --ignore-dirs ".* __pycache__ node_modules" \
+		--no-location --sort-output \
+		-o lms/translations/messages.pot .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile --statistics -d lms/translations
 
 lint: setup
 	$(BIN)/ruff check lms tests bench config.py

@@ -81,6 +81,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from lms.core import i18n
     from lms.core.database import configure_engine
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -90,11 +91,13 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = i18n.N_("Please sign in to see that page.")
+    login_manager.localize_callback = i18n.gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     with app.app_context():
         configure_engine(db.engine)
+    i18n.init_app(app)
 
     import lms.models  # noqa: F401  (register every model with the metadata)
     from lms.api.sessions import ApiAwareSessionInterface, is_api_request

@@ -1,5 +1,6 @@
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -8,8 +9,8 @@ from lms.auth.operations import MAX_PASSWORD_LENGTH, password_problem
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
 
 
@@ -20,7 +21,7 @@ _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\
 
 def _check_email(form, field):
     if not _EMAIL.fullmatch((field.data or "").strip()):
-        raise ValidationError("Enter a valid email address, like name@example.org.")
+        raise ValidationError(_l("Enter a valid email address, like name@example.org."))
 
 
 def _check_password(form, field):
@@ -30,28 +31,28 @@ def _check_password(form, field):
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _check_email])
-    password = PasswordField("Password", validators=[DataRequired(), _check_password],
-                             description="At least 12 characters. Long passphrases are welcome.")
-    confirm = PasswordField("Repeat password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), _check_email])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), _check_password],
+                             description=_l("At least 12 characters. Long passphrases are welcome."))
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
-    password = PasswordField("New password", validators=[DataRequired(), _check_password])
-    confirm = PasswordField("Repeat new password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), _check_password])
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 
 
 class CreateUserForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _check_email])
-    role = SelectField("Role", choices=[("instructor", "Instructor"), ("board", "Licensing board"),
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), _check_email])
+    role = SelectField(_l("Role"), choices=[("instructor", "Instructor"), ("board", "Licensing board"),
                                         ("admin", "Administrator"), ("trainee", "Trainee")])
-    profession = SelectField("Profession (instructors)", choices=[], validate_choice=True)
-    password = PasswordField("Initial password", validators=[DataRequired(), _check_password])
+    profession = SelectField(_l("Profession (instructors)"), choices=[], validate_choice=True)
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), _check_password])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,16 +62,16 @@ class CreateUserForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _check_email])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), _check_email])
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), _check_password],
-                             description="At least 12 characters. Long passphrases are welcome.")
-    confirm = PasswordField("Repeat new password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), _check_password],
+                             description=_l("At least 12 characters. Long passphrases are welcome."))
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = EmailField("New email address", validators=[DataRequired(), Length(max=254), _check_email])
-    email_password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    new_email = EmailField(_l("New email address"), validators=[DataRequired(), Length(max=254), _check_email])
+    email_password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])

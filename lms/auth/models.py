@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     # Set when the owner follows the link sent to the address; unverified accounts cannot enroll or apply.
     email_verified_at: Mapped[datetime | None]
     verification_sent_at: Mapped[datetime | None]
+    # The interface language the user chose ("en", "fr"); None follows the browser (see lms/core/i18n.py).
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
 
     def set_password(self, password: str) -> None:
         from flask import current_app

@@ -6,6 +6,7 @@ import functools
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
 from lms.auth.models import Role, User
@@ -24,14 +25,14 @@ class AccountError(ValueError):
 def password_problem(password: str) -> str | None:
     """Return a plain-language reason the password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return (f"Use at least {MIN_PASSWORD_LENGTH} characters. "
-                "A few unrelated words make a strong, memorable password.")
+        return _("Use at least %(n)d characters. A few unrelated words make a strong, memorable password.",
+                 n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
     from lms.auth.common_passwords import is_common
 
     if is_common(password):
-        return "That password is on a list of commonly used passwords. Please choose another."
+        return _("That password is on a list of commonly used passwords. Please choose another.")
     return None
 
 

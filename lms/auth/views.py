@@ -1,4 +1,5 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.auth import email_flows, operations, throttle
@@ -11,12 +12,14 @@ from lms.auth.forms import (
     ResetPasswordForm,
 )
 from lms.auth.sessions import start_session
+from lms.core import i18n
+from lms.core.i18n import N_
 from lms.core.security import safe_next
 from lms.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_FAILED = "That email and password do not match an active account."
+LOGIN_FAILED = N_("That email and password do not match an active account.")
 
 
 def _login_limit():
@@ -36,8 +39,12 @@ def _failed(response) -> bool:
 
 
 def _sign_in(user) -> None:
-    # A fresh session at sign-in: nothing from the anonymous session (including its id) carries over.
+    # A fresh session at sign-in: nothing from the anonymous session (including its id) carries over, except the
+    # language the visitor switched to.
+    language = session.get(i18n.SESSION_KEY)
     session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
     login_user(user)
     start_session()
 
@@ -52,22 +59,22 @@ def login():
     if form.validate_on_submit():
         wait = throttle.seconds_to_wait(form.email.data)
         if wait:
-            flash(f"Several sign-ins to this account failed just now. Please wait {wait} seconds and try again.",
-                  "error")
+            flash(_("Several sign-ins to this account failed just now. Please wait %(wait)s seconds and try again.",
+                    wait=wait), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = operations.authenticate(form.email.data, form.password.data)
         if user is None:
             throttle.record_failure(form.email.data)
             db.session.commit()  # keep the audit record of the failure
-            flash(LOGIN_FAILED, "error")
+            flash(_(LOGIN_FAILED), "error")
             return render_template("auth/login.html", form=form), 401
         failures = throttle.clear(form.email.data)
         target = safe_next(url_for("main.dashboard"))
         db.session.commit()
         _sign_in(user)
         if failures > throttle.FREE_FAILURES:
-            flash(f"Since your last sign-in, {failures} attempts to sign in to your account failed. If that was not "
-                  "you, change your password on your account page.", "error")
+            flash(_("Since your last sign-in, %(failures)s attempts to sign in to your account failed. If that was "
+                    "not you, change your password on your account page.", failures=failures), "error")
         return redirect(target)
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
@@ -77,14 +84,16 @@ def login():
 def logout():
     operations.sign_out(current_user._get_current_object())
     db.session.commit()
+    language = i18n.current_language()
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    session[i18n.SESSION_KEY] = language  # the next pages stay in the language the user was reading
+    flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
 
 
-CHECK_EMAIL = ("Check your email: we sent a message to {email}. Follow the link in it to confirm your address, "
-               "then sign in.")
+CHECK_EMAIL = N_("Check your email: we sent a message to %(email)s. Follow the link in it to confirm your address, "
+                 "then sign in.")
 
 
 def _register_limit():
@@ -109,13 +118,13 @@ def register():
             return render_template("auth/register.html", form=form), 400
         db.session.commit()
         # The same answer whether or not the address already had an account.
-        flash(CHECK_EMAIL.format(email=operations.normalize_email(form.email.data)), "success")
+        flash(_(CHECK_EMAIL, email=operations.normalize_email(form.email.data)), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form), 400 if request.method == "POST" else 200
 
 
-RESET_SENT = ("If an account uses {email}, we have sent it a link to choose a new password. The link works for one "
-              "hour. Nothing arrived? Check the spam folder, or ask again in a few minutes.")
+RESET_SENT = N_("If an account uses %(email)s, we have sent it a link to choose a new password. The link works for "
+                "one hour. Nothing arrived? Check the spam folder, or ask again in a few minutes.")
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -127,7 +136,7 @@ def forgot_password():
     if form.validate_on_submit():
         email_flows.request_password_reset(form.email.data)
         db.session.commit()
-        flash(RESET_SENT.format(email=operations.normalize_email(form.email.data)), "info")
+        flash(_(RESET_SENT, email=operations.normalize_email(form.email.data)), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), 400 if request.method == "POST" else 200
 
@@ -151,7 +160,7 @@ def reset_password(token):
         if current_user.is_authenticated:
             logout_user()
         session.clear()
-        flash("Your password was changed and every session was signed out. Sign in with your new password.",
+        flash(_("Your password was changed and every session was signed out. Sign in with your new password."),
               "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 400 if request.method == "POST" else 200
@@ -170,9 +179,9 @@ def verify_email(token):
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc)), 400
     if request.method == "GET":
-        return _confirm_page("Confirm your email address", "Confirm that this address is yours.", "Confirm")
+        return _confirm_page(_("Confirm your email address"), _("Confirm that this address is yours."), _("Confirm"))
     db.session.commit()
-    flash("Thank you: your email address is verified.", "success")
+    flash(_("Thank you: your email address is verified."), "success")
     return redirect(url_for("main.dashboard") if current_user.is_authenticated else url_for("auth.login"))
 
 
@@ -186,7 +195,7 @@ def resend_verification():
         flash(str(exc), "error")
         return redirect(url_for("auth.account"))
     db.session.commit()
-    flash(f"We sent a new link to {current_user.email}.", "success")
+    flash(_("We sent a new link to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -204,7 +213,8 @@ def change_email():
             email_form.email_password.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"We sent a confirmation link to {new}. Your address changes when you follow it.", "success")
+            flash(_("We sent a confirmation link to %(email)s. Your address changes when you follow it.", email=new),
+                  "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), email_form=email_form), 400
 
@@ -217,10 +227,11 @@ def confirm_email_change(token):
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc)), 400
     if request.method == "GET":
-        return _confirm_page("Confirm your new email address",
-                             f"Use {new} for your OroCert account from now on.", "Confirm the change")
+        return _confirm_page(_("Confirm your new email address"),
+                             _("Use %(email)s for your OroCert account from now on.", email=new),
+                             _("Confirm the change"))
     db.session.commit()
-    flash(f"Your email address is now {user.email}.", "success")
+    flash(_("Your email address is now %(email)s.", email=user.email), "success")
     return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))
 
 
@@ -237,7 +248,19 @@ def account():
             return render_template("auth/account.html", form=form, email_form=ChangeEmailForm(formdata=None)), 400
         db.session.commit()
         _sign_in(current_user._get_current_object())
-        flash("Your password was changed. Other sessions have been signed out.", "success")
+        flash(_("Your password was changed. Other sessions have been signed out."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, email_form=ChangeEmailForm(formdata=None)), \
         400 if request.method == "POST" else 200
+
+
+@bp.post("/account/language")
+@login_required
+def set_language():
+    try:
+        i18n.set_user_locale(current_user, request.form.get("locale"))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("auth.account") + "#language")
+    db.session.commit()
+    return redirect(safe_next(url_for("auth.account")))

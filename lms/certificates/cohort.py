@@ -34,6 +34,7 @@ from lms.certificates.issuing import (
     add_months,
     build_pdf_context,
     build_signed_credential,
+    certificate_language,
     evidence_snapshot,
     render_and_sign,
     revoked_holders,
@@ -138,7 +139,8 @@ def _jobs(ids: list[int], program: Program, on: date, result: CohortResult) -> I
         context = build_pdf_context(
             serial=serial, holder_name=holder[0], profession=holder[1], license_number=holder[2],
             jurisdiction=holder[3], program_title=program.title, endorsements=endorsements, standard=standard,
-            notices=list(td.decision.notices)[:4], issued_on=on, expires_on=expires_on)
+            notices=list(td.decision.notices)[:4], issued_on=on, expires_on=expires_on,
+            locale=certificate_language(td.user))
         credential_args = dict(serial=serial, holder_name=holder[0], holder_id=td.user.id,
                                program_title=program.title, standard=standard, endorsements=endorsements,
                                issued_on=on, expires_on=expires_on, status_index=status_index)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from lms.certificates import keys, ob3
+from lms.certificates import keys, ob3, wording
 from lms.certificates.models import (
     BLOCKING_CATEGORIES,
     REVOCATION_CATEGORIES,
@@ -162,17 +162,22 @@ def _verify_url(serial: str) -> str:
 
 def build_pdf_context(*, serial: str, holder_name: str, profession: str, license_number: str, jurisdiction: str,
                       program_title: str, endorsements: list[str], standard: dict, notices: list[str],
-                      issued_on: date, expires_on: date) -> dict:
-    """Plain data for the certificate design (no ORM objects)."""
+                      issued_on: date, expires_on: date, locale: str = "en") -> dict:
+    """Plain data for the certificate design (no ORM objects), its words in the holder's language ``locale``."""
     by_id = {e["id"]: e for e in standard.get("endorsements", [])}
+
+    def tr(text: str) -> str:
+        return wording.translate(text, locale)
+
     return {
+        "locale": wording.check_locale(locale),
         "holder_name": holder_name,
-        "profession_label": PROFESSIONS[profession].label if profession in PROFESSIONS else profession,
+        "profession_label": tr(PROFESSIONS[profession].label) if profession in PROFESSIONS else profession,
         "license_number": license_number,
-        "jurisdiction_label": JURISDICTIONS.get(jurisdiction, jurisdiction),
-        "program_title": program_title,
-        "endorsements": [{"id": e, "title": by_id.get(e, {}).get("title", e),
-                          "scope_statement": by_id.get(e, {}).get("scope_statement", "")} for e in endorsements],
+        "jurisdiction_label": tr(JURISDICTIONS.get(jurisdiction, jurisdiction)),
+        "program_title": tr(program_title),
+        "endorsements": [{"id": e, "title": tr(by_id.get(e, {}).get("title", e)),
+                          "scope_statement": tr(by_id.get(e, {}).get("scope_statement", ""))} for e in endorsements],
         "notices": notices,
         "standard_id": standard["id"],
         "standard_version": str(standard["version"]),
@@ -182,6 +187,11 @@ def build_pdf_context(*, serial: str, holder_name: str, profession: str, license
         "verify_url": _verify_url(serial),
         "issuer_name": current_app.config["ISSUER_NAME"],
     }
+
+
+def certificate_language(holder) -> str:
+    """The language the holder chose for their account (Account → Language); English when they chose none."""
+    return holder.locale if holder.locale in wording.LANGUAGES else "en"
 
 
 def render_and_sign(context: dict, design: str, credential: dict | None = None) -> bytes:
@@ -255,7 +265,8 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
     context = build_pdf_context(serial=serial, holder_name=profile.legal_name, profession=facts.profession,
                                 license_number=facts.license_number, jurisdiction=facts.jurisdiction,
                                 program_title=program.title, endorsements=endorsements, standard=standard,
-                                notices=notices, issued_on=on, expires_on=expires_on)
+                                notices=notices, issued_on=on, expires_on=expires_on,
+                                locale=certificate_language(trainee))
     status_index = _status_index()
     credential = build_signed_credential(serial=serial, holder_name=profile.legal_name, holder_id=trainee.id,
                                          program_title=program.title, standard=standard, endorsements=endorsements,

@@ -18,6 +18,7 @@ import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from lms.certificates import wording
 from lms.core.pdf import FontConfiguration, PdfAttachment, SafeURLFetcher, render_pdf
 
 __all__ = ["CREDENTIAL_ATTACHMENT", "DEFAULT_DESIGNS_DIR", "REQUIRED_KEYS", "build_html", "qr_svg",
@@ -53,15 +54,6 @@ _RESERVED_KEYS = frozenset({"qr_svg"})
 
 _DESIGN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
-# English month names, so the printed date never depends on the process locale.
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def _long_date(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def qr_svg(url: str) -> Markup:
@@ -89,6 +81,7 @@ def _validate_context(context: dict) -> None:
             raise TypeError(f"{key} must be a date")
     if not str(context["verify_url"]).startswith(("https://", "http://")):
         raise ValueError("verify_url must be an http(s) URL")
+    wording.check_locale(context.get("locale", "en"))
     for item in context["endorsements"]:
         if not {"id", "title", "scope_statement"} <= item.keys():
             raise KeyError("each endorsement needs id, title and scope_statement")
@@ -104,7 +97,7 @@ def _design_dir(design: str, designs_dir: Path) -> Path:
 
 
 @lru_cache(maxsize=16)
-def _environment(design_dir: str) -> Environment:
+def _environment(design_dir: str, locale: str = "en") -> Environment:
     # One environment per design folder: Jinja compiles the template once and recompiles it only when the file
     # changes (auto_reload checks its modification time), instead of on every certificate.
     env = Environment(
@@ -115,8 +108,11 @@ def _environment(design_dir: str) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["long_date"] = _long_date
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts the design's text
+    env.install_gettext_translations(wording.translations(locale), newstyle=True)
+    env.filters["long_date"] = lambda value: wording.long_date(value, locale)
     return env
 
 
@@ -124,11 +120,13 @@ def build_html(context: dict, design: str = "classic", designs_dir: Path | None 
     """Render the design's ``template.html`` with ``context`` (see :func:`render_certificate`) and return HTML."""
     _validate_context(context)
     design_dir = _design_dir(design, designs_dir or DEFAULT_DESIGNS_DIR)
-    template = _environment(str(design_dir)).get_template("template.html")
+    locale = context.get("locale", "en")
+    template = _environment(str(design_dir), locale).get_template("template.html")
     issued = context["issued_on"]
     # Midnight UTC of the issue date: fixed per certificate, so re-renders keep identical PDF metadata.
     issued_at = datetime(issued.year, issued.month, issued.day).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return template.render({**context, "qr_svg": qr_svg(context["verify_url"]), "document_date": issued_at})
+    return template.render({**context, "locale": locale, "qr_svg": qr_svg(context["verify_url"]),
+                            "document_date": issued_at})
 
 
 def render_certificate(
@@ -155,6 +153,9 @@ def render_certificate(
     - ``serial`` (str): the certificate serial.
     - ``verify_url`` (str): the public http(s) verification URL, also encoded in the QR code.
     - ``issuer_name`` (str): the issuing organisation.
+
+    Optional: ``locale`` ("en", the default, or "fr"): the language of the design's text and dates. The values above
+    are printed as given (:func:`lms.certificates.issuing.build_pdf_context` translates them).
 
     :param design: Name of a folder in ``designs_dir`` (lowercase letters, digits, ``-`` and ``_``).
     :param designs_dir: Folder of designs; defaults to the repository's ``certificates/``.

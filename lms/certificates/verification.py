@@ -18,6 +18,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.certificates import keys
@@ -320,31 +321,31 @@ def verify_pdf(data: bytes, *, board_user=None, organisation=None) -> PdfCheck:
     """Is this file exactly an issued certificate, with its signature intact? Never raises on bad input."""
     if not data.startswith(b"%PDF-"):
         log("pdf", "-", None, "not-pdf", board_user, organisation=organisation)
-        return PdfCheck(False, None, None, "The file is not a PDF.")
+        return PdfCheck(False, None, None, _("The file is not a PDF."))
     digest = hashlib.sha256(data).hexdigest()
     cert = db.session.execute(sa.select(Certificate).filter_by(pdf_sha256=digest).order_by(Certificate.id).limit(1)
                               ).scalar_one_or_none()
     if cert is None or not hmac.compare_digest(cert.pdf_sha256, digest):
         validation = validate_pdf(data, keys.signing_material().trust_roots)
         if validation.valid:
-            reason = "The signature is ours, but these bytes are not an issued certificate."
+            reason = _("The signature is ours, but these bytes are not an issued certificate.")
         elif validation.intact and not validation.entire_file:
-            reason = "The file was changed after signing (data was added)."
+            reason = _("The file was changed after signing (data was added).")
         elif not validation.intact and validation.signer_subject:
-            reason = "The file was altered after it was signed: its signature no longer matches."
+            reason = _("The file was altered after it was signed: its signature no longer matches.")
         else:
-            reason = "The file is not a certificate issued by this registry."
+            reason = _("The file is not a certificate issued by this registry.")
         log("pdf", digest[:16], None, "not-genuine", board_user, organisation=organisation)
         return PdfCheck(False, None, None, reason)
     validation = validate_pdf(data, keys.signing_material().trust_roots)
     status = status_of(cert)
     if not validation.valid:
         log("pdf", cert.serial, cert, "bad-signature", board_user, organisation=organisation)
-        return PdfCheck(False, cert.serial, status, "The file matches an issued certificate but its signature does "
-                                                    f"not validate: {validation.reason}")
+        return PdfCheck(False, cert.serial, status, _("The file matches an issued certificate but its signature does "
+                                                      "not validate: %(reason)s", reason=validation.reason))
     log("pdf", cert.serial, cert, status, board_user, organisation=organisation)
-    reason = {"active": "Genuine and active.", "expired": "Genuine, but the certificate has expired.",
-              "revoked": "Genuine, but the certificate was revoked."}[status]
+    reason = {"active": _("Genuine and active."), "expired": _("Genuine, but the certificate has expired."),
+              "revoked": _("Genuine, but the certificate was revoked.")}[status]
     return PdfCheck(True, cert.serial, status, reason)
 
 
@@ -396,18 +397,19 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
         if cert is None:
             results.append({"input": raw, "serial": serial or "", "status": "unknown", "holder_name": "",
                             "endorsements": "", "expires_on": "", "name_match": "",
-                            "message": "Not a valid serial." if serial is None else "No certificate with this serial."})
+                            "message": _("Not a valid serial.") if serial is None
+                            else _("No certificate with this serial.")})
             asked.append(serial or raw)
             continue
         status = status_of(cert, on)
         match = ""
         if last_name:
             match = "yes" if cert.holder_name.strip().lower().split()[-1] == last_name.strip().lower() else "no"
-        message = {"active": "Active.", "expired": f"Expired on {cert.expires_on.isoformat()}.",
-                   "revoked": f"Revoked on {cert.revocation.revoked_on.isoformat()}: {cert.revocation.reason}"
-                   if cert.revocation else ""}[status]
+        message = {"active": _("Active."), "expired": _("Expired on %(date)s.", date=cert.expires_on.isoformat()),
+                   "revoked": _("Revoked on %(date)s: %(reason)s", date=cert.revocation.revoked_on.isoformat(),
+                                reason=cert.revocation.reason) if cert.revocation else ""}[status]
         if match == "no":
-            message += " The last name does not match the holder."
+            message += " " + _("The last name does not match the holder.")
         results.append({"input": raw, "serial": cert.serial, "status": status, "holder_name": cert.holder_name,
                         "endorsements": " ".join(cert.endorsements), "expires_on": cert.expires_on.isoformat(),
                         "name_match": match, "message": message})

@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -18,6 +19,7 @@ from lms.certificates import credential_view, keys, verification
 from lms.certificates.models import CertificateApplication
 from lms.certificates.queries import certificates_for
 from lms.certificates.serials import normalize
+from lms.core import i18n
 from lms.core.security import role_required
 from lms.extensions import db, limiter
 
@@ -56,7 +58,7 @@ def apply():
         flash(str(exc), "error")
         return redirect(url_for("certificates.mine"))
     db.session.commit()
-    flash("Your application was sent to the administrators.", "success")
+    flash(_("Your application was sent to the administrators."), "success")
     return redirect(url_for("certificates.mine"))
 
 
@@ -69,8 +71,8 @@ def verify_form():
         if serial:
             return redirect(url_for("certificates.verify_page", serial=serial))
         return render_template("certificates/verify_form.html", raw=raw[:64],
-                               error="That is not a valid certificate serial. Check for typing errors: serials look "
-                                     "like OFM-XXXXX-XXXXX-XXXXX."), 400
+                               error=_("That is not a valid certificate serial. Check for typing errors: serials "
+                                       "look like OFM-XXXXX-XXXXX-XXXXX.")), 400
     return render_template("certificates/verify_form.html", raw="", error=None)
 
 
@@ -84,12 +86,13 @@ def verify_page(serial: str):
     # Visitors who are not signed in all see the same page for the same state: it can be revalidated with its ETag.
     # A signed-in user's page carries their own navigation and form token, so it is never answered with a 304.
     anonymous = not current_user.is_authenticated
-    if anonymous and verification.not_modified(state, request.if_none_match):
+    etag = i18n.localized_etag(state.etag)  # one ETag per language: the page differs by language
+    if anonymous and request.if_none_match.contains(etag):
         resp = Response(status=304)
     else:
         resp = make_response(render_template("certificates/verify.html", record=verification.record_for(state)))
     if anonymous:
-        resp.set_etag(state.etag)
+        resp.set_etag(etag)
         resp.headers["Cache-Control"] = "no-cache"
         resp.vary.add("Cookie")
     return resp

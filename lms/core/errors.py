@@ -18,21 +18,23 @@ from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from lms.core.i18n import N_
+
 log = logging.getLogger("lms.errors")
 
-UNAVAILABLE = ("The registry's database is not answering right now. We could not confirm whether your last change "
-               "was saved; check before trying again.")
+UNAVAILABLE = N_("The registry's database is not answering right now. We could not confirm whether your last change "
+                 "was saved; check before trying again.")
 
 MESSAGES = {
-    400: "The request could not be understood. Please check what you sent and try again.",
-    401: "Please sign in to continue.",
-    403: "You do not have permission to see this page.",
-    404: "We could not find that page.",
-    405: "That action is not allowed here.",
-    413: "That file is too large. Files may be at most 5 MB.",
-    422: "Some of what you sent could not be used.",
-    429: "Too many attempts. Please wait a few minutes and try again.",
-    500: "Something went wrong on our side. Please check whether your last change was saved before trying again.",
+    400: N_("The request could not be understood. Please check what you sent and try again."),
+    401: N_("Please sign in to continue."),
+    403: N_("You do not have permission to see this page."),
+    404: N_("We could not find that page."),
+    405: N_("That action is not allowed here."),
+    413: N_("That file is too large. Files may be at most 5 MB."),
+    422: N_("Some of what you sent could not be used."),
+    429: N_("Too many attempts. Please wait a few minutes and try again."),
+    500: N_("Something went wrong on our side. Please check whether your last change was saved before trying again."),
     503: UNAVAILABLE,
 }
 
@@ -98,6 +100,13 @@ PLAIN_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><t
               "</main></body></html>")
 
 
+def _translated(message: str) -> str:
+    """The message in the page's language when the catalogue has it (messages given at abort() stay as written)."""
+    from flask_babel import gettext
+
+    return gettext(message)
+
+
 def error_response(code: int, message: str | None = None):
     message = message or MESSAGES.get(code, "Error")
     if wants_json():
@@ -107,6 +116,7 @@ def error_response(code: int, message: str | None = None):
     if code >= 500:
         _user_is_safe()
     try:
+        message = _translated(message)
         return render_template("errors/error.html", code=code, message=message), code
     except Exception:  # noqa: BLE001 - the error page itself must never fail
         log.exception("error page could not be rendered")
@@ -144,8 +154,8 @@ def register(app) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        return error_response(400, "Your form expired or was sent from elsewhere. "
-                                   "Please reload the page and try again.")
+        return error_response(400, N_("Your form expired or was sent from elsewhere. "
+                                      "Please reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 
 
 def template_globals() -> dict:
@@ -12,8 +13,9 @@ def template_globals() -> dict:
 
     return {
         "app_name": "OroCert",
-        "profession_label": lambda key: PROFESSIONS[key].label if key in PROFESSIONS else (key or "—"),
-        "jurisdiction_label": lambda code: JURISDICTIONS.get(code, code or "—"),
+        # Labels in the reader's language (the catalogue lists them: lms/certificates/wording.py)
+        "profession_label": lambda key: gettext(PROFESSIONS[key].label) if key in PROFESSIONS else (key or "—"),
+        "jurisdiction_label": lambda code: gettext(JURISDICTIONS[code]) if code in JURISDICTIONS else (code or "—"),
         "issuer_name": current_app.config["ISSUER_NAME"],
         "checklist_label": lambda key: ITEMS[key].label if key in ITEMS else key,
     }

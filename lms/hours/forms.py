@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
@@ -5,46 +6,48 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.hours.models import CATEGORY_LABELS
 
-CASE_CODE_HINT = ("Your own case number, such as C07 (needed for clinical sessions, and for lab practice with "
-                  "intraoral work: the lab partner's code). Never a patient's name, initials, date of birth or "
-                  "record number.")
+CASE_CODE_HINT = _l("Your own case number, such as C07 (needed for clinical sessions, and for lab practice with "
+                    "intraoral work: the lab partner's code). Never a patient's name, initials, date of birth or "
+                    "record number.")
 
 
 class HourEntryForm(FlaskForm):
-    entry_date = DateField("Date of the session", validators=[DataRequired(message="Enter the date of the session.")])
+    entry_date = DateField(_l("Date of the session"),
+                           validators=[DataRequired(message=_l("Enter the date of the session."))])
     # InputRequired, not DataRequired: 0 is falsy, and "0 minutes" deserves the range message, not "required".
-    minutes = IntegerField("Duration in minutes",
-                           validators=[InputRequired(message="Enter the duration in minutes."),
-                                       NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes.")])
-    category = SelectField("Category", choices=list(CATEGORY_LABELS.items()))
+    minutes = IntegerField(_l("Duration in minutes"),
+                           validators=[InputRequired(message=_l("Enter the duration in minutes.")),
+                                       NumberRange(min=1, max=1440, message=_l("Enter 1 to 1440 minutes."))])
+    category = SelectField(_l("Category"), choices=[(k, _l(v)) for k, v in CATEGORY_LABELS.items()])
     # The ledger checks the supervisor (exists, instructor or admin, enabled, not the trainee) with a plain message.
-    supervisor_id = SelectField("Supervising instructor", coerce=int, choices=[], validate_choice=False)
-    setting = StringField("Setting", validators=[
-                              DataRequired(message="Describe the setting, for example 'University teaching clinic'."),
+    supervisor_id = SelectField(_l("Supervising instructor"), coerce=int, choices=[], validate_choice=False)
+    setting = StringField(_l("Setting"), validators=[
+                              DataRequired(message=_l("Describe the setting, for example 'University teaching "
+                                                      "clinic'.")),
                               Length(max=200)],
-                          description="For example: university teaching clinic, supervised lab.")
-    case_code = StringField("Case number", validators=[
+                          description=_l("For example: university teaching clinic, supervised lab."))
+    case_code = StringField(_l("Case number"), validators=[
                                 Optional(), Length(max=20),
-                                Regexp(r"^[A-Za-z0-9-]*$", message="Letters, digits and dashes only.")],
+                                Regexp(r"^[A-Za-z0-9-]*$", message=_l("Letters, digits and dashes only."))],
                             description=CASE_CODE_HINT)
-    intraoral_lab = BooleanField("Lab practice that included intraoral work on a lab partner")
-    screening_id = SelectField("Pre-treatment screening (intraoral work only)", coerce=int, choices=[],
+    intraoral_lab = BooleanField(_l("Lab practice that included intraoral work on a lab partner"))
+    screening_id = SelectField(_l("Pre-treatment screening (intraoral work only)"), coerce=int, choices=[],
                                validate_choice=False)
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)],
-                          description="What you practised. Do not include anything that identifies a patient.")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)],
+                          description=_l("What you practised. Do not include anything that identifies a patient."))
 
     def __init__(self, *args, supervisors=(), screenings=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.supervisor_id.choices = [(0, "Choose an instructor")] + [(u.id, u.name) for u in supervisors]
-        self.screening_id.choices = [(0, "None")] + [
+        self.supervisor_id.choices = [(0, _l("Choose an instructor"))] + [(u.id, u.name) for u in supervisors]
+        self.screening_id.choices = [(0, _l("None"))] + [
             (s.id, f"{s.session_date.isoformat()} · case {s.case_code or '(none)'} · {s.outcome}")
             for s in screenings]
 
 
 class HourDecisionForm(FlaskForm):
-    decision = SelectField("Decision", choices=[("approved", "Approve"), ("needs_info", "Needs information"),
+    decision = SelectField(_l("Decision"), choices=[("approved", "Approve"), ("needs_info", "Needs information"),
                                                 ("rejected", "Reject")])
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
 class AttendanceForm(FlaskForm):

@@ -5,21 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.core.i18n import N_
 from lms.core.timeutil import utcnow
 from lms.extensions import db
 
 CATEGORY_LABELS = {
-    "lab_in_person": "Lab, in person",
-    "clinical_extraoral": "Clinical, extraoral",
-    "clinical_intraoral": "Clinical, intraoral",
+    "lab_in_person": N_("Lab, in person"),
+    "clinical_extraoral": N_("Clinical, extraoral"),
+    "clinical_intraoral": N_("Clinical, intraoral"),
 }
 STATUS_LABELS = {
-    "submitted": "Submitted",
-    "approved": "Approved",
-    "needs_info": "Needs information",
-    "rejected": "Rejected",
+    "submitted": N_("Submitted"),
+    "approved": N_("Approved"),
+    "needs_info": N_("Needs information"),
+    "rejected": N_("Rejected"),
 }
 
 
@@ -67,11 +69,11 @@ class HourEntry(db.Model):
 
     @property
     def category_label(self) -> str:
-        return CATEGORY_LABELS.get(self.category, self.category)
+        return gettext(CATEGORY_LABELS.get(self.category, self.category))  # in the reader's language
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return gettext(STATUS_LABELS.get(self.status, self.status))
 
 
 class HourDecision(db.Model):

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -57,11 +58,11 @@ def profile():
         after = operations.current_licence(current_user.id)
         db.session.commit()
         if after is not None and (before is None or after.id != before.id):
-            flash("Your profile was saved. Your licence details are new or changed, so an administrator will verify "
-                  "them with the licensing body; until then, requirements that depend on your licence are not met.",
+            flash(_("Your profile was saved. Your licence details are new or changed, so an administrator will verify "
+                    "them with the licensing body; until then, requirements that depend on your licence are not met."),
                   "info")
         else:
-            flash("Your profile was saved.", "success")
+            flash(_("Your profile was saved."), "success")
         return redirect(url_for("providers.profile"))
     return _profile_page(form, OmtCredentialForm(), 400 if request.method == "POST" else 200)
 
@@ -99,7 +100,7 @@ def submit_credential():
         flash(str(exc), "error")
         return _profile_page(ProfileForm(obj=current_user.profile), cred_form, 409)
     db.session.commit()
-    flash("Your OMT credential was submitted. An instructor or administrator will verify it.", "success")
+    flash(_("Your OMT credential was submitted. An instructor or administrator will verify it."), "success")
     return redirect(url_for("providers.profile"))
 
 
@@ -203,12 +204,12 @@ def record_standing(trainee_id: int):
     target = url_for("admin.trainee", trainee_id=trainee.id)
     upload = request.files.get("evidence")
     if upload is None or not upload.filename:
-        flash("Attach the evidence for the advanced standing.", "error")
+        flash(_("Attach the evidence for the advanced standing."), "error")
         return redirect(target), 303
     try:
         hours_from = date.fromisoformat(request.form.get("hours_from", "")) if request.form.get("hours_from") else None
     except ValueError:
-        flash("Enter the date from which earlier hours count.", "error")
+        flash(_("Enter the date from which earlier hours count."), "error")
         return redirect(target), 303
 
     def act():

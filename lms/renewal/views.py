@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -70,11 +71,11 @@ def record_ce():
         completed_on = date.fromisoformat(request.form.get("completed_on", ""))
         hours = Decimal(request.form.get("hours", ""))
     except (ValueError, InvalidOperation):
-        flash("Enter the completion date and the hours as a number.", "error")
+        flash(_("Enter the completion date and the hours as a number."), "error")
         return _page(400)
     upload = request.files.get("evidence")
     if upload is None or not upload.filename:
-        flash("Attach the certificate of completion (PDF, PNG or JPEG).", "error")
+        flash(_("Attach the certificate of completion (PDF, PNG or JPEG)."), "error")
         return _page(400)
     try:
         stored = store_upload(
@@ -95,7 +96,8 @@ def record_ce():
         flash(str(exc), "error")
         return _page(422)
     db.session.commit()
-    flash("Continuing-education credit recorded. It counts once an instructor or administrator verifies it.", "success")
+    flash(_("Continuing-education credit recorded. It counts once an instructor or administrator verifies it."),
+          "success")
     return redirect(url_for("renewal.index"))
 
 
@@ -106,7 +108,7 @@ def request_renewal():
         abort(400)
     cert = current_certificate(current_user.id, current_app.config["DEFAULT_PROGRAM"])
     if cert is None:
-        flash("You have no current certificate to renew.", "error")
+        flash(_("You have no current certificate to renew."), "error")
         return redirect(url_for("renewal.index"))
     try:
         operations.request_renewal(current_user, cert, attested_sessions=_attested())
@@ -115,7 +117,7 @@ def request_renewal():
         flash(str(exc), "error")
         return redirect(url_for("renewal.index", attested_sessions=_attested()))
     db.session.commit()
-    flash("Your renewal request was sent to the administrators.", "success")
+    flash(_("Your renewal request was sent to the administrators."), "success")
     return redirect(url_for("renewal.index"))
 
 

@@ -1,6 +1,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -92,7 +93,7 @@ def record():
     # must never be lost, because the outcome is derived from the ticks alone.
     session_date = _parse_date("session_date")
     if session_date is None:
-        flash("Enter the session date.", "error")
+        flash(_("Enter the session date."), "error")
         return _page(400, request.form)
     screened_by = request.form.get("screened_by", "")
     upload = request.files.get("clearance_document")
@@ -126,16 +127,16 @@ def record():
     if screening.outcome == "blocked":
         actions = actions_for(screening.absolute_contraindications)
         if screening.clearance_events:
-            actions.append("The dental clearance has ended: ask your collaborating dental professional for a new "
-                           "clearance of this patient.")
-        flash(f"Screening recorded for case {screening.case_code}. Do not treat intraorally. " + " ".join(actions),
-              "error")
+            actions.append(_("The dental clearance has ended: ask your collaborating dental professional for a new "
+                             "clearance of this patient."))
+        flash(_("Screening recorded for case %(case)s. Do not treat intraorally.", case=screening.case_code) + " "
+              + " ".join(actions), "error")
     elif screening.outcome == "modify":
-        flash(f"Screening recorded for case {screening.case_code} with a modified plan. You can now log that case's "
-              "intraoral session of the same day against it.", "success")
+        flash(_("Screening recorded for case %(case)s with a modified plan. You can now log that case's intraoral "
+                "session of the same day against it.", case=screening.case_code), "success")
     else:
-        flash(f"Screening recorded for case {screening.case_code}: no contraindication found. You can now log that "
-              "case's intraoral session of the same day against it.", "success")
+        flash(_("Screening recorded for case %(case)s: no contraindication found. You can now log that case's "
+                "intraoral session of the same day against it.", case=screening.case_code), "success")
     return redirect(url_for("screening.index"))
 
 
@@ -186,7 +187,7 @@ def submit_agreement():
         flash(str(exc), "error")
         return _page(422, request.form)
     db.session.commit()
-    flash("Your collaboration agreement was submitted for verification.", "success")
+    flash(_("Your collaboration agreement was submitted for verification."), "success")
     return redirect(url_for("screening.index"))
 
 

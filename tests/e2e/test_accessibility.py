@@ -106,6 +106,28 @@ def test_no_serious_or_critical_axe_violations(role, open_page, axe_source, refs
     assert not failures, "serious or critical accessibility violations:\n" + "\n".join(failures)
 
 
+# The pages translated into French, scanned again in French (the language the visitor switched to with ?lang=fr).
+FRENCH_PAGES = {"public": [], "trainee": ["/renewal"]}
+
+
+@pytest.mark.parametrize("role", list(FRENCH_PAGES))
+def test_no_serious_or_critical_axe_violations_in_french(role, open_page, axe_source, refs):
+    page = _open_as(open_page, role)
+    page.goto("/?lang=fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    failures: list[str] = []
+    for path in pages_for(role, refs) + FRENCH_PAGES[role]:
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        _scan(page, f"{role} {path} (fr)", axe_source, failures)
+    if role == "public":  # the form's errors, in French
+        page.goto("/register")
+        page.get_by_role("button", name="Créer le compte").click()
+        expect(page.get_by_text("Veuillez corriger les champs signalés.")).to_be_visible()
+        _scan(page, "public /register (fr, with errors)", axe_source, failures)
+    assert not failures, "serious or critical accessibility violations:\n" + "\n".join(failures)
+
+
 def test_login_form_in_tab_order_with_visible_focus(open_page):
     page = open_page()
     page.goto("/login")

@@ -44,6 +44,7 @@ ACCESS = {
     "directory.access_report": PUBLIC, "directory.access_csv": {A}, "directory.listing": {T}, "directory.withdraw": {T},
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.verify_email": PUBLIC,
     "auth.confirm_email_change": PUBLIC, "auth.resend_verification": ANY, "auth.change_email": ANY,
+    "auth.set_language": ANY,
     "notifications.index": ANY, "notifications.read_all": ANY, "notifications.open_one": ANY,
     "notifications.preferences": ANY, "notifications.preferences_by_link": PUBLIC,
     "notifications.outbox": {A}, "notifications.retry": {A},
@@ -109,7 +110,7 @@ def test_mutating_routes_refuse_get(app):
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
-        "clear_revocation", "withdraw", "attendance_record"}}
+        "clear_revocation", "withdraw", "attendance_record", "set_language"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint

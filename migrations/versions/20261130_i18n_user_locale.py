@@ -1,0 +1,23 @@
+"""the interface language each user chose (English or French; none follows the browser)
+
+Revision ID: 7d3a9e2f1c64
+Revises: c4e1b7a9d3f2
+Create Date: 2026-11-30
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '7d3a9e2f1c64'
+down_revision = 'c4e1b7a9d3f2'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=8), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('locale')
