@@ -1,14 +1,14 @@
 """the interface language each user chose (English or French; none follows the browser)
 
 Revision ID: 7d3a9e2f1c64
-Revises: c4e1b7a9d3f2
+Revises: c03579c7643a
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '7d3a9e2f1c64'
-down_revision = 'c4e1b7a9d3f2'
+down_revision = 'c03579c7643a'
 branch_labels = None
 depends_on = None
 
