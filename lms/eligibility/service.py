@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -19,11 +20,14 @@ from lms.eligibility.engine import Decision, evaluate
 from lms.eligibility.facts import (
     AgreementFact,
     CriterionFact,
+    ExamSittingFact,
     HourFact,
     LicenceFact,
     ObservationFact,
+    OsceFact,
     TraineeFacts,
 )
+from lms.exams.models import ExamSitting, OsceResult
 from lms.extensions import db
 from lms.hours.ledger import superseded_ids_query
 from lms.hours.models import HourEntry
@@ -153,6 +157,29 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
         lambda row: ObservationFact(
             **{**row, "criteria": tuple(CriterionFact(k, bool(v)) for k, v in sorted((row["criteria"] or {}).items()))},
             recorded_seq=row["id"], superseded=row["id"] in amended))
+    assessor_ids = sorted({o.assessor_id for obs in observations.values() for o in obs})
+    assessor_licences = licence_facts(assessor_ids) if assessor_ids else {}
+    if assessor_licences:
+        for uid, obs in observations.items():
+            observations[uid] = [_with_assessor(o, assessor_licences.get(o.assessor_id)) for o in obs]
+    sittings = _grouped(
+        sa.select(ExamSitting.id, ExamSitting.trainee_id, ExamSitting.attempt_no, ExamSitting.started_at,
+                  ExamSitting.submitted_at, ExamSitting.score_percent, ExamSitting.pass_mark, ExamSitting.passed)
+        .join(Enrollment, Enrollment.id == ExamSitting.enrollment_id)
+        .where(ExamSitting.trainee_id.in_(ids), Enrollment.program_id == program_id),
+        lambda row: ExamSittingFact(
+            id=row["id"], attempt_no=row["attempt_no"], started_on=row["started_at"].date(),
+            submitted_on=row["submitted_at"].date() if row["submitted_at"] else None,
+            score_percent=row["score_percent"], pass_mark=row["pass_mark"], passed=row["passed"]))
+    osce_amended = set(db.session.execute(
+        sa.select(OsceResult.amends_id).where(OsceResult.amends_id.is_not(None), OsceResult.trainee_id.in_(ids))
+    ).scalars())
+    osce = _grouped(
+        sa.select(OsceResult.id, OsceResult.trainee_id, OsceResult.station_id, OsceResult.assessed_on,
+                  OsceResult.passed, OsceResult.global_rating, OsceResult.failed_reasons)
+        .where(OsceResult.trainee_id.in_(ids)),
+        lambda row: OsceFact(**{**row, "failed_reasons": tuple(row["failed_reasons"] or ())},
+                             superseded=row["id"] in osce_amended))
     agreements = _grouped(
         sa.select(CollaborationAgreement.id, CollaborationAgreement.trainee_id, CollaborationAgreement.status,
                   CollaborationAgreement.valid_from, CollaborationAgreement.valid_until,
@@ -203,9 +230,19 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
             hours=tuple(hours.get(uid, ())),
             observations=tuple(observations.get(uid, ())),
             agreements=tuple(agreements.get(uid, ())),
+            exam_sittings=tuple(sittings.get(uid, ())),
+            osce_results=tuple(osce.get(uid, ())),
             today=on,
         )
     return out
+
+
+def _with_assessor(obs: ObservationFact, lic: LicenceFact | None) -> ObservationFact:
+    """The observation with its assessor's licensed profession and whether an admin verified that licence."""
+    if lic is None:
+        return obs
+    return dataclasses.replace(obs, assessor_profession=lic.profession,
+                               assessor_licence_verified=lic.status == "verified")
 
 
 def hours_count_from(user_id: int, program_id: str) -> date | None:

@@ -493,7 +493,7 @@ def _semantic_errors(data: dict, lines: _LineMap, module_ids: set[str] | None) -
     used: set[str] = set()
     for i, req in reqs:
         params = req.get("params")
-        if req.get("type") != "competency" or not isinstance(params, dict):
+        if req.get("type") not in ("competency", "assessor_qualification") or not isinstance(params, dict):
             continue
         ref = params.get("competency")
         if not isinstance(ref, str):
