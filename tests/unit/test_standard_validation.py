@@ -437,3 +437,32 @@ def test_command_line(tmp_path, capsys):
         f"{broken}:{line_of(SHIPPED, 'id: omr-c')}: top level: missing required key 'version'"
         in capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "message"), [
+    ("total_items: 30", "total_items: 31", "total_items: 31",
+     "exam.total_items is 31 but the domains add up to 30 items"),
+    ("stations_to_pass: 3", "stations_to_pass: 4", "stations_to_pass: 4",
+     "osce.stations_to_pass (4) is more than the 3 stations; it could never be met"),
+    ("competencies: [C10]", "competencies: [C99]", "competencies: [C99]",
+     "osce.stations[adverse_event]: competency 'C99' is not defined under competencies"),
+    ("pass_rule: {min_checklist_percent: 75, min_global_rating: 3}", "pass_rule: {min_checklist_percent: 75, "
+     "min_global_rating: 7}", "min_global_rating: 7",
+     "osce.stations[screening]: min_global_rating 7 is not a value of the global rating scale (1, 2, 3, 4, 5)"),
+    ("time_limit_minutes: 45", "time_limit_minutes: 0", "time_limit_minutes: 0",
+     "exam.time_limit_minutes: 0 is below the minimum of 1"),
+    ("reobservation: {competency: C6,", "reobservation: {competency: C66,", "reobservation: {competency: C66,",
+     "renewal.reobservation: competency 'C66' is not defined under competencies"),
+])
+def test_exam_and_osce_sections_are_checked(old, new, needle, message):
+    text = edited(old, new)
+    _, errors = check(text, module_ids=MODULE_IDS)
+    assert (line_of(text, needle), message) in [(e.line, e.message) for e in errors], errors
+
+
+def test_a_written_exam_requirement_needs_an_exam_section():
+    start, end = SHIPPED.index("\nexam:\n"), SHIPPED.index("\n# The OSCE")
+    _, errors = check(SHIPPED[:start] + "\n" + SHIPPED[end:])
+    assert [(e.line, e.message) for e in errors] == [
+        (line_of(SHIPPED, "type: written_exam"),
+         "requirements[EXAM]: a written_exam requirement needs an `exam` section in the standard")]
