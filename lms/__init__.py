@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.assessments.views import bp as assessments_bp
     from lms.auth.views import bp as auth_bp
     from lms.certificates.views import bp as certificates_bp
+    from lms.exams.views import bp as exams_bp
     from lms.extensions import csrf
     from lms.hours.views import bp as hours_bp
     from lms.jurisdictions.views import bp as regulations_bp
@@ -129,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.training.views import bp as training_bp
 
     for bp in (main_bp, auth_bp, providers_bp, training_bp, hours_bp, assessments_bp, screening_bp,
-               regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp):
+               regulations_bp, certificates_bp, renewal_bp, admin_bp, reports_bp, api_bp, exams_bp):
         app.register_blueprint(bp)
     from lms.api.admin import bp as api_keys_bp
 

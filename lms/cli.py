@@ -302,6 +302,9 @@ def register(app) -> None:
     for group in (users_cli, courses_cli, standard_cli, certificates_cli, audit_cli):
         app.cli.add_command(group)
     app.cli.add_command(eligibility)
+    from lms.exams.cli import exams_cli
+
+    app.cli.add_command(exams_cli)
     app.cli.add_command(seed_demo)
     from lms.scale import seed_scale
     app.cli.add_command(seed_scale)

@@ -15,6 +15,7 @@ from flask import current_app
 from lms.auth.models import User
 from lms.auth.operations import create_user
 from lms.core.uploads import store_upload
+from lms.exams.demo import seed_failed_sitting
 from lms.extensions import db
 from lms.notifications import muted
 
@@ -178,6 +179,10 @@ def record_observations(user, enrollment, standard, assessors, today, only=None,
                 criteria_met={c["id"] for c in comp["criteria"]}, critical_failure=False,
                 level=comp["required_level"], comments="Safe, fluent and well explained.",
                 case_code=f"C{i + 1:02d}"), actor=actor)
+    if only is None and limit is None:  # a full sign-off: the written exam and the OSCE are passed as well
+        from lms.exams.demo import pass_summative
+
+        pass_summative(user, enrollment, standard, assessors, today)
 
 
 @muted  # the demo records past events: nobody is notified of them
@@ -245,6 +250,7 @@ def seed() -> list[str]:
     pass_modules(slp, enr_slp, program, keys={"M1", "M2", "M3", "M4"})
     log_partway_history(slp, enr_slp, program, instructor, today)
     record_observations(slp, enr_slp, standard, assessors, today, only={"C1", "C3", "C5"}, limit=2)
+    seed_failed_sitting(slp, enr_slp, standard, today)  # one written-exam sitting that did not pass
 
     # 4. A newcomer whose OMT credential and licence wait for review (cannot enroll yet).
     new = _user("newcomer@orocert.test", "Nico Newcomer", "trainee")

@@ -14,6 +14,7 @@ from lms.certificates.models import (  # noqa: F401
 from lms.core.audit import AuditEvent  # noqa: F401
 from lms.core.idempotency import SubmissionRecord  # noqa: F401
 from lms.directory.models import DirectoryListing  # noqa: F401
+from lms.exams.models import ExamAnswer, ExamItem, ExamSitting, OsceResult  # noqa: F401
 from lms.hours.models import AttendanceSession, HourDecision, HourEntry  # noqa: F401
 from lms.notifications.models import (  # noqa: F401
     Notification,

@@ -58,7 +58,7 @@ COPIED_TABLES = (
     "users", "provider_profiles", "evidence_files", "licences", "omt_credentials", "enrollments", "quiz_draws",
     "quiz_attempts",
     "module_completions", "collaboration_agreements", "screenings", "hour_entries", "hour_decisions", "assessments",
-    "certificates", "certificate_applications",
+    "certificates", "certificate_applications", "exam_sittings", "exam_answers", "osce_results",
 )
 
 FIRST = ("Amara", "Ben", "Chloé", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivo", "Jun", "Kira", "Luca", "Mina", "Noor",
@@ -244,6 +244,10 @@ def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
     fetch("hour_decisions", t["hour_decisions"].c.entry_id.in_(entry_ids))
     fetch("assessments", t["assessments"].c.trainee_id == user_id)
     fetch("certificates", t["certificates"].c.trainee_id == user_id)
+    fetch("exam_sittings", t["exam_sittings"].c.trainee_id == user_id)
+    sitting_ids = [r["id"] for r in rows["exam_sittings"]] or [-1]
+    fetch("exam_answers", t["exam_answers"].c.sitting_id.in_(sitting_ids))
+    fetch("osce_results", t["osce_results"].c.trainee_id == user_id)
     # Copies also hold the certificate history a registry accumulates: an earlier, expired certificate that the
     # current one renews (a synthetic row, negative id, remapped like any other).
     history = []
@@ -419,6 +423,19 @@ def _bulk_staff(conn, meta, run: str, count: int, profession: str, password_hash
     return [r["id"] for r in rows]
 
 
+def _verified_licences(conn, meta, user_ids: list[int], admin_id: int, today: date) -> None:
+    """A licence an admin verified for each bulk dental assessor (as the archetype dentist has one)."""
+    licences = meta.tables["licences"]
+    start = _next_ids(conn, [licences])["licences"]
+    rows = [{"id": start + i, "trainee_id": uid, "profession": "dentist", "jurisdiction": "CA-BC",
+             "number": f"DDS-{uid:07d}", "expires_on": today + timedelta(days=400), "endorsements": [],
+             "evidence_file_id": None, "status": "verified", "submitted_at": _now(), "decided_by_id": admin_id,
+             "decided_at": _now(), "verification_reference": "Scale population: register look-up",
+             "decision_reason": None} for i, uid in enumerate(user_ids)]
+    if rows:
+        conn.execute(licences.insert(), rows)
+
+
 def _now():
     from lms.core.timeutil import utcnow
 
@@ -466,6 +483,7 @@ def build_population(trainees: int, *, seed: int = 7, echo=None) -> ScaleReport:
     instructors = [instructor.id] + _bulk_staff(conn, meta, run, max(trainees // 50, 1) - 1, "massage_therapist",
                                                 password_hash, 1)
     dentists = [dentist.id] + _bulk_staff(conn, meta, run, max(trainees // 200, 1) - 1, "dentist", password_hash, 1)
+    _verified_licences(conn, meta, dentists[1:], admin.id, today)  # dental assessors grade on a verified licence
     report.staff = len(instructors) + len(dentists)
 
     # 3. Copies of the archetypes, interleaved so every page of a listing shows the mix.

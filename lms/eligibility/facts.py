@@ -60,6 +60,34 @@ class ObservationFact:
     superseded: bool = False  # True once an amendment replaces this record
     case_code: str | None = None
     simulated: bool = False
+    assessor_profession: str | None = None  # the assessor's profession on their newest licence record
+    assessor_licence_verified: bool = False  # an admin verified that licence
+
+
+@dataclass(frozen=True)
+class ExamSittingFact:
+    """One written-exam sitting: open (``passed`` is None) or scored."""
+
+    id: int
+    attempt_no: int
+    started_on: date
+    submitted_on: date | None
+    score_percent: int | None
+    pass_mark: int
+    passed: bool | None
+
+
+@dataclass(frozen=True)
+class OsceFact:
+    """One graded OSCE station."""
+
+    id: int
+    station_id: str
+    assessed_on: date
+    passed: bool
+    global_rating: int
+    failed_reasons: tuple[str, ...] = ()
+    superseded: bool = False  # True once an amendment replaces this record
 
 
 @dataclass(frozen=True)
@@ -131,6 +159,8 @@ class TraineeFacts:
     enrolled_on: date | None = None
     hours_count_from: date | None = None  # entries dated earlier do not count (enrollment, or advanced standing)
     omt_practice_recognised: bool = False  # P2b: an admin recorded evidence of active OMT practice
+    exam_sittings: tuple[ExamSittingFact, ...] = ()
+    osce_results: tuple[OsceFact, ...] = ()
 
     @property
     def is_dental(self) -> bool:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from lms.eligibility.facts import TraineeFacts
 from lms.eligibility.rules import RequirementResult
+from lms.eligibility.summative import lapse_result, reobservation_result
 
 TOPIC_LABELS = {"orofacial": "orofacial, TMD or intraoral", "ethics": "ethics and consent",
                 "infection_control": "infection control", "other": "other"}
@@ -24,6 +25,7 @@ class CertificateFact:
     issued_on: date
     expires_on: date
     endorsements: tuple[str, ...]
+    first_issued_on: date | None = None  # the first certificate of the chain of renewals (default: issued_on)
 
 
 @dataclass
@@ -64,9 +66,14 @@ def evaluate_renewal(standard: dict, facts: TraineeFacts, cert: CertificateFact,
         "R-WINDOW", "Renewal window", in_window,
         f"Renewal is open from {opens.isoformat()} to {closes.isoformat()}",
         reason=("It is too early to renew." if on < opens else
-                f"More than {grace} days have passed since expiry; reinstatement needs the written exam and the "
-                "C4 and C6 observations again."),
+                f"More than {grace} days have passed since expiry, so the certificate cannot be renewed; a lapse of "
+                "more than one cycle also needs the written exam (requirement EXAM) and the observations listed "
+                "under R-LAPSE again."),
         next_step=f"Come back on or after {opens.isoformat()}." if on < opens else "Contact an administrator."))
+    reobserve = reobservation_result(standard, facts, first_issued_on=cert.first_issued_on or cert.issued_on,
+                                     issued_on=cert.issued_on, expires_on=cert.expires_on)
+    lapse = lapse_result(standard, facts, expires_on=cert.expires_on)
+    reqs += [r for r in (reobserve, lapse) if r is not None]
     credits = [c for c in facts.credits if cert.issued_on <= c.completed_on <= on]
     total = sum(c.hours for c in credits)
     need = float(rule.get("ce_hours", 0))

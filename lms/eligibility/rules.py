@@ -804,3 +804,4 @@ class JurisdictionRuleRule(Rule):
         )
         step = f"Send evidence that your licence meets {cite} (such as the endorsement on it) for an admin to record"
         return self.unmet(req, ctx, f"{cite}: not recorded on your licence", reason, step)
+from lms.eligibility import summative as _summative  # noqa: E402,F401  (registers the summative rule types)

@@ -19,11 +19,14 @@ from lms.eligibility.engine import Decision, evaluate
 from lms.eligibility.facts import (
     AgreementFact,
     CriterionFact,
+    ExamSittingFact,
     HourFact,
     LicenceFact,
     ObservationFact,
+    OsceFact,
     TraineeFacts,
 )
+from lms.exams.models import ExamSitting, OsceResult
 from lms.extensions import db
 from lms.hours.ledger import superseded_ids_query
 from lms.hours.models import HourEntry
@@ -145,14 +148,34 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
     )
     # Plain columns, not ORM entities: a cohort has hundreds of thousands of observations and only these fields
     # feed the engine (entity loading was most of the cohort report's time).
+    # The assessor's newest licence record comes in the same query (assessor-qualification rules read it).
+    newest = (sa.select(Licence.trainee_id, sa.func.max(Licence.id).label("licence_id"))
+              .group_by(Licence.trainee_id).subquery())
+    assessor_licence = sa.orm.aliased(Licence)
     observations = _grouped(
         sa.select(Assessment.id, Assessment.trainee_id, Assessment.competency_id, Assessment.level,
                   Assessment.critical_failure, Assessment.criteria, Assessment.assessor_id,
-                  Assessment.assessor_is_dental, Assessment.observed_on, Assessment.case_code, Assessment.simulated)
+                  Assessment.assessor_is_dental, Assessment.observed_on, Assessment.case_code, Assessment.simulated,
+                  assessor_licence.profession.label("assessor_profession"),
+                  assessor_licence.status.label("assessor_licence_status"))
+        .outerjoin(newest, newest.c.trainee_id == Assessment.assessor_id)
+        .outerjoin(assessor_licence, assessor_licence.id == newest.c.licence_id)
         .where(Assessment.trainee_id.in_(ids)),
-        lambda row: ObservationFact(
-            **{**row, "criteria": tuple(CriterionFact(k, bool(v)) for k, v in sorted((row["criteria"] or {}).items()))},
-            recorded_seq=row["id"], superseded=row["id"] in amended))
+        lambda row: _observation(row, amended))
+    sittings = _grouped(
+        sa.select(ExamSitting.id, ExamSitting.trainee_id, ExamSitting.attempt_no, ExamSitting.started_at,
+                  ExamSitting.submitted_at, ExamSitting.score_percent, ExamSitting.pass_mark, ExamSitting.passed)
+        .join(Enrollment, Enrollment.id == ExamSitting.enrollment_id)
+        .where(ExamSitting.trainee_id.in_(ids), Enrollment.program_id == program_id),
+        lambda row: ExamSittingFact(
+            id=row["id"], attempt_no=row["attempt_no"], started_on=row["started_at"].date(),
+            submitted_on=row["submitted_at"].date() if row["submitted_at"] else None,
+            score_percent=row["score_percent"], pass_mark=row["pass_mark"], passed=row["passed"]))
+    osce_rows = _grouped(
+        sa.select(OsceResult.id, OsceResult.trainee_id, OsceResult.station_id, OsceResult.assessed_on,
+                  OsceResult.passed, OsceResult.global_rating, OsceResult.failed_reasons, OsceResult.amends_id)
+        .where(OsceResult.trainee_id.in_(ids)), dict)
+    osce = {uid: _osce_facts(rows) for uid, rows in osce_rows.items()}
     agreements = _grouped(
         sa.select(CollaborationAgreement.id, CollaborationAgreement.trainee_id, CollaborationAgreement.status,
                   CollaborationAgreement.valid_from, CollaborationAgreement.valid_until,
@@ -203,9 +226,26 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
             hours=tuple(hours.get(uid, ())),
             observations=tuple(observations.get(uid, ())),
             agreements=tuple(agreements.get(uid, ())),
+            exam_sittings=tuple(sittings.get(uid, ())),
+            osce_results=tuple(osce.get(uid, ())),
             today=on,
         )
     return out
+
+
+def _observation(row: dict, amended: set[int]) -> ObservationFact:
+    status = row.pop("assessor_licence_status")
+    criteria = tuple(CriterionFact(k, bool(v)) for k, v in sorted((row.pop("criteria") or {}).items()))
+    return ObservationFact(**row, criteria=criteria, assessor_licence_verified=status == "verified",
+                           recorded_seq=row["id"], superseded=row["id"] in amended)
+
+
+def _osce_facts(rows: list[dict]) -> list[OsceFact]:
+    """One trainee's station results; a result that a later record amends is superseded."""
+    amended = {r["amends_id"] for r in rows if r["amends_id"]}
+    return [OsceFact(id=r["id"], station_id=r["station_id"], assessed_on=r["assessed_on"], passed=r["passed"],
+                     global_rating=r["global_rating"], failed_reasons=tuple(r["failed_reasons"] or ()),
+                     superseded=r["id"] in amended) for r in rows]
 
 
 def hours_count_from(user_id: int, program_id: str, enrolled_on: date | None = None) -> date | None:

@@ -66,8 +66,12 @@ def renewal_decision(cert: Certificate, *, attested_sessions: int, on: date | No
                     for c in db.session.execute(sa.select(ContinuingEducation).filter_by(
                         trainee_id=cert.trainee_id, status="verified")).scalars())
     facts = dataclasses.replace(facts, credits=credits)
+    first = cert
+    while first.renews is not None:  # the chain of renewals back to the first certificate
+        first = first.renews
     return evaluate_renewal(cert.standard_version.data, facts,
-                            CertificateFact(cert.issued_on, cert.expires_on, tuple(cert.endorsements)),
+                            CertificateFact(cert.issued_on, cert.expires_on, tuple(cert.endorsements),
+                                            first_issued_on=first.issued_on),
                             attested_sessions=attested_sessions)
 
 

@@ -58,6 +58,7 @@ def load_standard(path: Path, *, actor=None) -> tuple[StandardVersion, bool]:
     data, errors = check_cached(path, module_ids=module_ids)
     if errors:
         raise StandardLoadError(errors)
+    _load_exam_bank(path, program_id, data)
     digest = standard_digest(data)
     existing = db.session.execute(sa.select(StandardVersion).filter_by(digest=digest)).scalar_one_or_none()
     if existing:
@@ -75,6 +76,19 @@ def load_standard(path: Path, *, actor=None) -> tuple[StandardVersion, bool]:
     audit.record("standard.load", "standard_version", version.id, actor=actor, standard=data["id"],
                  version=str(data["version"]), digest=digest)
     return version, True
+
+
+def _load_exam_bank(path: Path, program_id: str, data: dict) -> None:
+    """The exam item bank next to the standard (``exam/``), checked against the standard's blueprint. A standard
+    file elsewhere (an admin's variant) without its own bank leaves the loaded bank as it is."""
+    from lms.exams.bank import EXAM_DIR, check_bank, sync_bank
+
+    if not data.get("exam") or not (Path(path).parent / EXAM_DIR).is_dir():
+        return
+    items, errors = check_bank(Path(path).parent, data)
+    if errors:
+        raise StandardLoadError(errors)
+    sync_bank(program_id, items)
 
 
 def move_enrollment(enrollment, to_version: StandardVersion, *, actor, reason: str) -> StandardMove:

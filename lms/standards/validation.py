@@ -145,6 +145,16 @@ def summarize(standard: dict) -> str:
         endorsements.append(end["id"] + (f" (requires {', '.join(needs)})" if needs else ""))
     enforced = standard.get("jurisdiction_rules_enforced") or []
     renewal = standard.get("renewal", {})
+    exam, osce = standard.get("exam") or {}, standard.get("osce") or {}
+    summative = []
+    if exam:
+        summative.append(f"written exam: {exam.get('total_items')} items in {len(exam.get('domains') or [])} domains, "
+                         f"{exam.get('time_limit_minutes')} minutes, pass mark {exam.get('pass_mark_percent')}%, "
+                         f"at most {exam.get('max_attempts')} sittings")
+    if osce:
+        stations = [str(s.get("id")) for s in osce.get("stations") or []]
+        summative.append(f"OSCE: {len(stations)} stations ({', '.join(stations)}), "
+                         f"{osce.get('stations_to_pass')} to pass")
     return "\n".join(
         [
             f"{standard.get('title', '')} [{standard.get('id')} {standard.get('version')}]",
@@ -157,6 +167,7 @@ def summarize(standard: dict) -> str:
             f"validity: {standard.get('validity', {}).get('months')} months; renewal "
             f"{renewal.get('ce_hours')} CE h per {renewal.get('cycle_months')} months, "
             f"{renewal.get('grace_days')} days grace",
+            *summative,
         ]
     )
 
@@ -482,7 +493,7 @@ def _semantic_errors(data: dict, lines: _LineMap, module_ids: set[str] | None) -
     used: set[str] = set()
     for i, req in reqs:
         params = req.get("params")
-        if req.get("type") != "competency" or not isinstance(params, dict):
+        if req.get("type") not in ("competency", "assessor_qualification") or not isinstance(params, dict):
             continue
         ref = params.get("competency")
         if not isinstance(ref, str):
@@ -619,6 +630,73 @@ def _semantic_errors(data: dict, lines: _LineMap, module_ids: set[str] | None) -
                     f"renewal.sub_minimums add up to {sum(subs)} h, more than ce_hours ({total})",
                 )
             )
+    out += _summative_errors(data, lines, module_ids, comp_ids, reqs)
+    return out
+
+
+def _summative_errors(
+    data: dict, lines: _LineMap, module_ids: set[str] | None, comp_ids: set[str], reqs: list[tuple[int, dict]]
+) -> list[tuple[int, str]]:
+    """The exam blueprint adds up, the OSCE pass rules can be met, and both exist where a requirement uses them."""
+    out: list[tuple[int, str]] = []
+    for i, req in reqs:
+        section = {"written_exam": "exam", "osce": "osce"}.get(str(req.get("type")))
+        if section and not isinstance(data.get(section), dict):
+            out.append((lines.value_line(("requirements", i, "type")),
+                        f"requirements[{req.get('id')}]: a {req.get('type')} requirement needs an `{section}` "
+                        "section in the standard"))
+    exam = data.get("exam")
+    if isinstance(exam, dict) and isinstance(exam.get("domains"), list):
+        domains = [(j, d) for j, d in enumerate(exam["domains"]) if isinstance(d, dict)]
+        out += _duplicate_ids([(("exam", "domains", j, "id"), d.get("id")) for j, d in domains], "exam domain", lines)
+        total = sum(d["items"] for _, d in domains if isinstance(d.get("items"), int))
+        if isinstance(exam.get("total_items"), int) and total != exam["total_items"]:
+            out.append((lines.value_line(("exam", "total_items")),
+                        f"exam.total_items is {exam['total_items']} but the domains add up to {total} items"))
+        for j, d in domains:
+            mods = d.get("modules") if isinstance(d.get("modules"), list) else []
+            for k, m in enumerate(mods):
+                if module_ids is not None and isinstance(m, str) and m not in module_ids:
+                    out.append((lines.value_line(("exam", "domains", j, "modules", k)),
+                                f"exam.domains[{d.get('id')}]: module '{m}' is not a module of the program"
+                                f"{_suggest(m, module_ids)}"))
+    osce = data.get("osce")
+    if isinstance(osce, dict) and isinstance(osce.get("stations"), list):
+        stations = [(j, s) for j, s in enumerate(osce["stations"]) if isinstance(s, dict)]
+        out += _duplicate_ids([(("osce", "stations", j, "id"), s.get("id")) for j, s in stations], "OSCE station",
+                              lines)
+        need = osce.get("stations_to_pass")
+        if isinstance(need, int) and need > len(stations):
+            out.append((lines.value_line(("osce", "stations_to_pass")),
+                        f"osce.stations_to_pass ({need}) is more than the {len(stations)} stations; "
+                        "it could never be met"))
+        scale = osce.get("global_rating_scale")
+        values = {r.get("value") for r in scale if isinstance(r, dict)} if isinstance(scale, list) else set()
+        for j, s in stations:
+            for k, c in enumerate(s.get("competencies") if isinstance(s.get("competencies"), list) else []):
+                if isinstance(c, str) and c not in comp_ids:
+                    out.append((lines.value_line(("osce", "stations", j, "competencies", k)),
+                                f"osce.stations[{s.get('id')}]: competency '{c}' is not defined under competencies"))
+            rule = s.get("pass_rule")
+            if isinstance(rule, dict) and isinstance(rule.get("min_global_rating"), int) and values \
+                    and rule["min_global_rating"] not in values:
+                out.append((lines.value_line(("osce", "stations", j, "pass_rule", "min_global_rating")),
+                            f"osce.stations[{s.get('id')}]: min_global_rating {rule['min_global_rating']} is not a "
+                            f"value of the global rating scale ({', '.join(str(v) for v in sorted(values))})"))
+            checklist = [c for c in s.get("checklist") or [] if isinstance(c, dict)]
+            out += _duplicate_ids([(("osce", "stations", j, "checklist", k, "id"), c.get("id"))
+                                   for k, c in enumerate(checklist)], "checklist item", lines)
+    renewal = data.get("renewal") if isinstance(data.get("renewal"), dict) else {}
+    reob = renewal.get("reobservation")
+    if isinstance(reob, dict) and isinstance(reob.get("competency"), str) and reob["competency"] not in comp_ids:
+        out.append((lines.value_line(("renewal", "reobservation", "competency")),
+                    f"renewal.reobservation: competency '{reob['competency']}' is not defined under competencies"))
+    lapse = renewal.get("lapse_reassessment")
+    if isinstance(lapse, dict) and isinstance(lapse.get("competencies"), list):
+        for k, c in enumerate(lapse["competencies"]):
+            if isinstance(c, str) and c not in comp_ids:
+                out.append((lines.value_line(("renewal", "lapse_reassessment", "competencies", k)),
+                            f"renewal.lapse_reassessment: competency '{c}' is not defined under competencies"))
     return out
 
 

@@ -52,6 +52,9 @@ EXPECTED_TYPES = {
     "competency",
     "screening_route",
     "jurisdiction_rule",
+    "written_exam",
+    "osce",
+    "assessor_qualification",
 }
 
 

@@ -63,7 +63,7 @@ def test_schema_is_a_valid_draft_2020_12_schema():
 
 def test_shipped_standard_identity(standard):
     assert standard["id"] == "omr-c"
-    assert standard["version"] == "0.2.0"
+    assert standard["version"] == "0.5.0"
     assert standard["program"] == "omr"
     # YAML dates come back as ISO strings, so the dict is plain JSON.
     assert standard["last_verified"] == "2026-11-30"
@@ -100,9 +100,14 @@ def test_shipped_requirements_and_scopes(standard):
         "competency",
         "screening_route",
         "jurisdiction_rule",
+        "written_exam",
+        "osce",
+        "assessor_qualification",
     }
+    assert (reqs["EXAM"]["scope"], reqs["OSCE"]["scope"]) == ("certificate", "certificate")
 
     gates = {r["params"]["competency"]: r["scope"] for r in standard["requirements"] if r["type"] == "competency"}
+    assert reqs["C2-ASSESSOR"]["params"]["verified_licence"] is True
     assert gates == {
         **{c: "certificate" for c in ("C1", "C3", "C4", "C7", "C8", "C9", "C10")},
         "C5": "extraoral",
@@ -144,6 +149,8 @@ def test_shipped_endorsements_validity_renewal(standard):
         "sub_minimums": {"orofacial": 8, "ethics": 2, "infection_control": 1},
         "practice_sessions_attested": 20,
         "grace_days": 90,
+        "reobservation": {"competency": "C6", "every_cycles": 2, "min_level": 4},
+        "lapse_reassessment": {"after_cycles": 1, "competencies": ["C4", "C6"]},
     }
     assert standard["screening"] == {"clearance_valid_days": 183}
 
@@ -168,7 +175,7 @@ BROKEN = {
         ["YAML syntax error", "indentation"],
     ),
     "missing version": (
-        'version: "0.2.0"\n',
+        'version: "0.5.0"\n',
         "",
         "id: omr-c",  # a missing key is reported where its mapping (here the whole file) begins
         ["missing required key 'version'"],
@@ -215,7 +222,7 @@ BROKEN = {
         "effective_from",
         ["effective_from", "'2026-13-01' is not a valid date"],
     ),
-    "version not a string": ('version: "0.2.0"', "version: 0.1", "version: 0.1", ["version", "expected a string"]),
+    "version not a string": ('version: "0.5.0"', "version: 0.1", "version: 0.1", ["version", "expected a string"]),
     "invalid scope": ("scope: extraoral", "scope: extra", "scope: extra", ["'extra' is not one of"]),
     "competency param missing": (
         "params: {competency: C9}",
@@ -327,7 +334,11 @@ def test_unknown_module_with_program_module_ids():
             line_of(SHIPPED, "params: {modules: [M1,"),
             "requirements[MODULES]: module 'M11' is not a module of the program; did you mean 'M1'? "
             "(modules: M1, M2, M3, M4, M5, M6, M7, M8, M9, M10)",
-        )
+        ),
+        (
+            line_of(SHIPPED, "{id: practice, title:"),
+            "exam.domains[practice]: module 'M11' is not a module of the program; did you mean 'M1'?",
+        ),
     ]
     assert check(SHIPPED)[1] == []  # without module ids there is nothing to compare with
 
@@ -371,7 +382,8 @@ def test_check_standard_file_reports_the_file_path(tmp_path):
     assert str(errors[0]) == (
         f"{broken}:{line_of(SHIPPED, 'type: omt_credential')}: requirements[P2].type: unknown rule type 'nope' "
         "(registered: profession, license_current, omt_credential, omt_recency, cpr_current, infection_control_ack, "
-        "modules_completed, approved_hours, clinical_sessions, competency, screening_route, jurisdiction_rule)"
+        "modules_completed, approved_hours, clinical_sessions, competency, screening_route, jurisdiction_rule, "
+        "written_exam, osce, assessor_qualification)"
     )
     missing = tmp_path / "absent.yaml"
     _, errors = check_standard_file(missing)
@@ -390,12 +402,14 @@ def test_load_standard_raises_with_all_errors(tmp_path):
 
 def test_summarize(standard):
     text = summarize(standard)
-    assert "omr-c 0.2.0" in text
-    assert "requirements: 25 (certificate 18, extraoral 2, intraoral 5)" in text
+    assert "omr-c 0.5.0" in text
+    assert "requirements: 28 (certificate 20, extraoral 2, intraoral 6)" in text
+    assert "written exam: 30 items in 5 domains, 45 minutes, pass mark 80%, at most 3 sittings" in text
+    assert "OSCE: 3 stations (screening, extraoral, adverse_event), 3 to pass" in text
     assert "competencies: 10" in text
     assert "intraoral (requires extraoral)" in text
     assert "validity: 24 months" in text
-    assert len(text.splitlines()) <= 8
+    assert len(text.splitlines()) <= 10
 
 
 def test_digest_tracks_content_not_layout(standard):
@@ -414,12 +428,41 @@ def test_digest_tracks_content_not_layout(standard):
 def test_command_line(tmp_path, capsys):
     assert main([str(STANDARD_PATH)]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "omr-c 0.2.0" in out
+    assert "OK" in out and "omr-c 0.5.0" in out
 
     broken = tmp_path / "standard.yaml"
-    broken.write_text(edited('version: "0.2.0"\n', ""), encoding="utf-8")
+    broken.write_text(edited('version: "0.5.0"\n', ""), encoding="utf-8")
     assert main([str(broken)]) == 1
     assert (
         f"{broken}:{line_of(SHIPPED, 'id: omr-c')}: top level: missing required key 'version'"
         in capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "message"), [
+    ("total_items: 30", "total_items: 31", "total_items: 31",
+     "exam.total_items is 31 but the domains add up to 30 items"),
+    ("stations_to_pass: 3", "stations_to_pass: 4", "stations_to_pass: 4",
+     "osce.stations_to_pass (4) is more than the 3 stations; it could never be met"),
+    ("competencies: [C10]", "competencies: [C99]", "competencies: [C99]",
+     "osce.stations[adverse_event]: competency 'C99' is not defined under competencies"),
+    ("pass_rule: {min_checklist_percent: 75, min_global_rating: 3}", "pass_rule: {min_checklist_percent: 75, "
+     "min_global_rating: 7}", "min_global_rating: 7",
+     "osce.stations[screening]: min_global_rating 7 is not a value of the global rating scale (1, 2, 3, 4, 5)"),
+    ("time_limit_minutes: 45", "time_limit_minutes: 0", "time_limit_minutes: 0",
+     "exam.time_limit_minutes: 0 is below the minimum of 1"),
+    ("reobservation: {competency: C6,", "reobservation: {competency: C66,", "reobservation: {competency: C66,",
+     "renewal.reobservation: competency 'C66' is not defined under competencies"),
+])
+def test_exam_and_osce_sections_are_checked(old, new, needle, message):
+    text = edited(old, new)
+    _, errors = check(text, module_ids=MODULE_IDS)
+    assert (line_of(text, needle), message) in [(e.line, e.message) for e in errors], errors
+
+
+def test_a_written_exam_requirement_needs_an_exam_section():
+    start, end = SHIPPED.index("\nexam:\n"), SHIPPED.index("\n# The OSCE")
+    _, errors = check(SHIPPED[:start] + "\n" + SHIPPED[end:])
+    assert [(e.line, e.message) for e in errors] == [
+        (line_of(SHIPPED, "type: written_exam"),
+         "requirements[EXAM]: a written_exam requirement needs an `exam` section in the standard")]

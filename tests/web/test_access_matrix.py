@@ -48,6 +48,9 @@ ACCESS = {
     "notifications.index": ANY, "notifications.read_all": ANY, "notifications.open_one": ANY,
     "notifications.preferences": ANY, "notifications.preferences_by_link": PUBLIC,
     "notifications.outbox": {A}, "notifications.retry": {A},
+    # The written exam (trainees sit it; only admins read the bank) and OSCE grading
+    "exams.index": {T}, "exams.start": {T}, "exams.sitting": {T}, "exams.answer": {T}, "exams.bank": {A},
+    "exams.osce": {I, A}, "exams.record": {I, A},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",
@@ -110,7 +113,8 @@ def test_mutating_routes_refuse_get(app):
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
-        "clear_revocation", "withdraw", "attendance_record", "set_language"}}
+        "clear_revocation", "withdraw", "attendance_record", "set_language",
+        "start", "answer"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
@@ -127,6 +131,8 @@ OWNED = {
     "assessments.trainee": {I},
     "assessments.record": {I},
     "assessments.detail": {T, I},
+    "exams.osce": {I},
+    "exams.record": {I},
 }
 
 

@@ -1,0 +1,1 @@
+"""The summative written exam (timed sittings drawn from a blueprint) and the OSCE."""
