@@ -63,6 +63,15 @@ class ObservationFact:
 
 
 @dataclass(frozen=True)
+class CaseFact:
+    """One of the trainee's cases (a de-identified patient), as the documented-cases rule sees it."""
+
+    code: str
+    baseline_and_followup: bool  # a baseline and a follow-up of the same measure (current values, not corrected)
+    letters: int  # interprofessional letters on the case
+
+
+@dataclass(frozen=True)
 class AgreementFact:
     """A collaboration agreement with a licensed dental professional (Route N)."""
 
@@ -131,6 +140,7 @@ class TraineeFacts:
     enrolled_on: date | None = None
     hours_count_from: date | None = None  # entries dated earlier do not count (enrollment, or advanced standing)
     omt_practice_recognised: bool = False  # P2b: an admin recorded evidence of active OMT practice
+    cases: tuple[CaseFact, ...] = ()  # the trainee's clinical cases
 
     @property
     def is_dental(self) -> bool:
