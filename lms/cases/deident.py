@@ -20,7 +20,7 @@ _PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{2,4}\b", re.I),
      "a date (dates identify patients; write 'week 3' instead)"),
     (re.compile(r"(?:\+?\d[\s()-]*){7,}"), "a phone or record number"),
-    (re.compile(r"\b(mr|mrs|ms|miss|mx)\.?\s+[A-Z][a-z]+"), "a patient's name"),
+    (re.compile(r"\b(?i:mr|mrs|ms|miss|mx|mister)\.?\s+[A-Z][a-z]+"), "a patient's name"),
 )
 
 

@@ -117,7 +117,7 @@ def score_items(m: MeasureDef, items: list) -> float:
     for i, raw in enumerate(items, start=1):
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        value = _number(raw, f"item {i}")
+        value = _number(raw, f"{m.label} item {i}")
         if value != int(value) or not m.item_lo <= value <= m.item_hi:
             raise MeasureError(f"{m.label} item {i} is {raw}; each item is a whole number from {m.item_lo} to "
                                f"{m.item_hi}.")

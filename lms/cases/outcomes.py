@@ -27,13 +27,27 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
+def profession_column():
+    """The trainee's profession as on their profile (else as on their account)."""
+    from lms.providers.models import ProviderProfile
+
+    return sa.func.coalesce(ProviderProfile.profession, User.profession)
+
+
+def cases_query():
+    from lms.providers.models import ProviderProfile
+
+    return (sa.select(Case).join(User, User.id == Case.trainee_id)
+            .outerjoin(ProviderProfile, ProviderProfile.user_id == Case.trainee_id))
+
+
 def aggregate(condition: str | None = None, profession: str | None = None) -> dict:
     """``{"measures": {key: {cases, baseline_mean, followup_mean, change_mean, improved_mcid, ...}}}``."""
-    q = sa.select(Case).join(User, User.id == Case.trainee_id)
+    q = cases_query()
     if condition:
         q = q.where(Case.condition == condition)
     if profession:
-        q = q.where(User.profession == profession)
+        q = q.where(profession_column() == profession)
     cases = [c for c in db.session.execute(q.order_by(Case.id)).scalars() if _deidentified(c)]
     per_case = measures_of([c.id for c in cases])
     collected: dict[str, list] = {k: [] for k in MEASURES}

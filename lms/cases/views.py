@@ -186,12 +186,10 @@ def _filters():
 @outcomes_bp.get("/")
 @role_required("admin")
 def report():
-    from lms.auth.models import User
-
     condition, profession = _filters()
     data = outcomes.aggregate(condition=condition, profession=profession)
     professions = sorted(p for p in db.session.execute(
-        sa.select(User.profession).join(Case, Case.trainee_id == User.id).distinct()).scalars() if p)
+        outcomes.cases_query().with_only_columns(outcomes.profession_column()).distinct()).scalars() if p)
     return render_template("cases/outcomes.html", report=data, charts=pages.outcome_charts(data),
                            conditions=CONDITION_LABELS, professions=professions, condition=condition or "",
                            profession=profession or "")
