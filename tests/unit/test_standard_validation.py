@@ -97,10 +97,12 @@ def test_shipped_requirements_and_scopes(standard):
         "modules_completed",
         "approved_hours",
         "clinical_sessions",
+        "documented_cases",
         "competency",
         "screening_route",
         "jurisdiction_rule",
     }
+    assert reqs["CASES"]["params"] == {"min_cases": 3, "letters_per_case": 1}
 
     gates = {r["params"]["competency"]: r["scope"] for r in standard["requirements"] if r["type"] == "competency"}
     assert gates == {
@@ -371,7 +373,8 @@ def test_check_standard_file_reports_the_file_path(tmp_path):
     assert str(errors[0]) == (
         f"{broken}:{line_of(SHIPPED, 'type: omt_credential')}: requirements[P2].type: unknown rule type 'nope' "
         "(registered: profession, license_current, omt_credential, omt_recency, cpr_current, infection_control_ack, "
-        "modules_completed, approved_hours, clinical_sessions, competency, screening_route, jurisdiction_rule)"
+        "modules_completed, approved_hours, clinical_sessions, documented_cases, competency, screening_route, "
+        "jurisdiction_rule)"
     )
     missing = tmp_path / "absent.yaml"
     _, errors = check_standard_file(missing)
@@ -391,7 +394,7 @@ def test_load_standard_raises_with_all_errors(tmp_path):
 def test_summarize(standard):
     text = summarize(standard)
     assert "omr-c 0.2.0" in text
-    assert "requirements: 25 (certificate 18, extraoral 2, intraoral 5)" in text
+    assert "requirements: 26 (certificate 19, extraoral 2, intraoral 5)" in text
     assert "competencies: 10" in text
     assert "intraoral (requires extraoral)" in text
     assert "validity: 24 months" in text
