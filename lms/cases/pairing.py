@@ -56,7 +56,7 @@ def pairing_problem(rule: dict, comp_id: str, trainee_id: int, case_code: str | 
                 "record it on the case page first, then sign this observation.", None)
     diff = abs(reading.value - assessor)
     pair = {"measure": measure, "trainee": reading.value, "assessor": assessor, "difference": round(diff, 2),
-            "within": within, "trainee_measure_id": reading.id}
+            "within": within, "trainee_measured_on": on.isoformat()}
     if diff > within:
         return (f"The trainee recorded {reading.value:g} {m.unit} and you measured {assessor:g} {m.unit}: "
                 f"{diff:g} {m.unit} apart, outside the ±{within:g} {m.unit} agreement {comp_id} requires. This "

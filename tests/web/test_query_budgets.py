@@ -21,17 +21,17 @@ from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
 
 # Statements per request, including the session's user lookup, the transaction bookkeeping and the verification log.
 BUDGETS = {
-    "trainee dashboard": 28,
+    "trainee dashboard": 29,  # + the trainee's cases for the documented-cases requirement
     "hours page": 16,  # + the unread count, the pinned standard's targets and the day hours start to count
     "instructor queue": 7,
     "admin queue": 7,
-    "gradebook": 20,  # paged, with licences, enrollment dates and advanced standing for the decisions
-    "admin trainees": 23,  # + licences, enrollment dates and advanced standing for the decisions
+    "gradebook": 21,  # paged, with licences, enrollment dates, advanced standing and cases for the decisions
+    "admin trainees": 24,  # + licences, enrollment dates, advanced standing and cases for the decisions
     "admin trainees (search)": 20,
     "verify page": 10,
     "api certificate": 10,
     "api bulk": 9,
-    "cohort csv (per batch)": 20,
+    "cohort csv (per batch)": 21,
 }
 
 
