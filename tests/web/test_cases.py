@@ -449,3 +449,47 @@ def test_admin_outcomes_page_filters_and_downloads_csv(app, people):
     lines = csv.get_data(as_text=True).splitlines()
     assert lines[0].startswith("measure,label,unit,cases,baseline_mean")
     assert lines[1].startswith("mio_mm,Maximal interincisal opening,mm,1,20.0,30.0,10.0")
+
+
+# --------------------------------------------------------------------------- the migration's data step
+
+
+def test_the_migration_turns_existing_case_codes_into_cases(ctx, people, program):
+    """Rows from before cases existed (case codes only) become cases, one per trainee and code, and are linked."""
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    from lms.demo import log_session, screen
+    from lms.hours.models import HourEntry
+    from lms.screening.models import Screening
+
+    hyg = create_trainee(email="old@cases.test", profession="dental_hygienist")
+    day = TODAY - timedelta(days=4)
+    screening = screen(hyg, day, "C21", "D")
+    for case, category, when in (("C21", "clinical_intraoral", day), ("c21", "clinical_extraoral", day - timedelta(1)),
+                                 ("C22", "clinical_extraoral", day - timedelta(2))):
+        log_session(hyg, enrollment_of(hyg), program, people.instructor, day=when, minutes=30, category=category,
+                    case=case, screening=screening if category == "clinical_intraoral" else None,
+                    decision="submitted")
+    # As before the migration: codes only, no cases.
+    db.session.execute(sa.update(HourEntry).values(case_id=None))
+    db.session.execute(sa.update(Screening).values(case_id=None))
+    db.session.execute(sa.delete(Case))
+    db.session.flush()
+
+    path = next(Path(ctx.root_path).parent.glob("migrations/versions/*3ebcb1793c82*.py"))
+    spec = importlib.util.spec_from_file_location("cases_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with Operations.context(MigrationContext.configure(db.session.connection())):
+        module._cases_from_existing_codes()
+    db.session.expire_all()  # the step wrote with plain SQL
+
+    cases = {c.code: c for c in db.session.execute(sa.select(Case).filter_by(trainee_id=hyg.id)).scalars()}
+    assert set(cases) == {"C21", "C22"} and {c.condition for c in cases.values()} == {"unspecified"}
+    entries = db.session.execute(sa.select(HourEntry).filter_by(trainee_id=hyg.id)).scalars().all()
+    assert {(e.case_code, e.case_id) for e in entries} == {("C21", cases["C21"].id), ("C22", cases["C22"].id)}
+    assert db.session.get(Screening, screening.id).case_id == cases["C21"].id
