@@ -1,7 +1,7 @@
 """Outcome measures: what each one records, its valid range and unit, how it is scored, and how change is read.
 
-Pure functions, no database. Sources (only what was confirmed; see docs in the module README section of the case
-page and the final report):
+Pure functions, no database. Sources (only what was confirmed with a source; the README's "Clinical cases" section
+says the same):
 
 - MIO in millimetres, and the ±2 mm agreement rule the program teaches for C7 (courses/omr/modules/08-outcomes.md).
   No minimal clinically important difference for MIO is established in the program's evidence; a change within

@@ -87,7 +87,11 @@ def _case_page(case, measure_form=None, letter_form=None, case_form=None, status
     measures = operations.measures_of([case.id])[case.id]
     own = current_user.id == case.trainee_id
     if own:
-        measure_form = measure_form or MeasureForm(formdata=None, measured_on=date.today())
+        if measure_form is None:
+            measure_form = MeasureForm(formdata=None, measured_on=date.today())
+            correct = request.args.get("correct", "")
+            if correct.isascii() and correct.isdigit():
+                measure_form.corrects_id.data = correct  # checked against the case when posted
         letter_form = letter_form or LetterForm(formdata=None, sent_on=date.today())
         case_form = case_form or CaseForm(formdata=None, obj=case, agreements=_agreements())
         case_form.agreement_id.data = case.agreement_id or 0

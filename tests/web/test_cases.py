@@ -493,3 +493,19 @@ def test_the_migration_turns_existing_case_codes_into_cases(ctx, people, program
     entries = db.session.execute(sa.select(HourEntry).filter_by(trainee_id=hyg.id)).scalars().all()
     assert {(e.case_code, e.case_id) for e in entries} == {("C21", cases["C21"].id), ("C22", cases["C22"].id)}
     assert db.session.get(Screening, screening.id).case_id == cases["C21"].id
+
+
+def test_a_correction_through_the_page_links_to_the_original(app, people):
+    case = _case(people.trainee)
+    first = _measure(case, "mio_mm", 28, days_ago=3, timepoint="baseline")
+    client = _client(app, "carer@cases.test")
+    db.session.commit()
+    page = page_text(client.get(f"/cases/{case.id}?correct={first.id}"))
+    assert f'name="corrects_id" type="hidden" value="{first.id}"' in page or f'value="{first.id}"' in page
+    assert "Reason for the correction" in page
+    resp = _post(client, f"/cases/{case.id}/measures", {
+        "measure": "mio_mm", "timepoint": "baseline", "measured_on": first.measured_on.isoformat(), "value": "32",
+        **MIO_METHOD, "corrects_id": str(first.id), "reason": "Read the wrong mark"})
+    assert resp.status_code == 302
+    fixed = db.session.execute(sa.select(CaseMeasure).filter_by(corrects_id=first.id)).scalar_one()
+    assert fixed.value == 32 and fixed.correction_reason == "Read the wrong mark"
