@@ -140,6 +140,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(diagrams_bp)  # course diagrams shown inline in module pages
     register_directory(app)
+    from lms.cases.views import bp as cases_bp
+    from lms.cases.views import outcomes_bp
+
+    app.register_blueprint(cases_bp)  # clinical cases and outcome measures
+    app.register_blueprint(outcomes_bp)
 
 
 def register_directory(app: Flask) -> None:

@@ -306,6 +306,9 @@ def register(app) -> None:
 
     app.cli.add_command(exams_cli)
     app.cli.add_command(seed_demo)
+    from lms.cases.cli import outcomes_cmd
+
+    app.cli.add_command(outcomes_cmd)
     from lms.scale import seed_scale
     app.cli.add_command(seed_scale)
     register_maintenance(app)

@@ -161,6 +161,13 @@ def log_practicum(user, enrollment, program, supervisor, today, route):
                     case=case,
              screening=screen(user, day, case, route))
         offset += 1
+    _document_cases(user, today)
+
+
+def _document_cases(user, today):
+    from lms.cases.demo import document_cases
+
+    document_cases(user, today)  # three documented cases with baseline, follow-up and a letter
 
 
 def record_observations(user, enrollment, standard, assessors, today, only=None, limit=None):
@@ -174,15 +181,25 @@ def record_observations(user, enrollment, standard, assessors, today, only=None,
             actor = assessors[i % len(assessors)]
             if comp.get("dental_assessor") != "never" and i == 0:
                 actor = next((a for a in assessors if a.profession == "dentist"), actor)
+            day, case = today - timedelta(days=20 - i), f"C{i + 1:02d}"
             record_observation(user, enrollment, standard, ObservationInput(
-                competency_id=comp["id"], observed_on=today - timedelta(days=20 - i),
+                competency_id=comp["id"], observed_on=day,
                 criteria_met={c["id"] for c in comp["criteria"]}, critical_failure=False,
                 level=comp["required_level"], comments="Safe, fluent and well explained.",
-                case_code=f"C{i + 1:02d}"), actor=actor)
+                case_code=case, assessor_reading=_paired(comp, user, case, day)), actor=actor)
     if only is None and limit is None:  # a full sign-off: the written exam and the OSCE are passed as well
         from lms.exams.demo import pass_summative
 
         pass_summative(user, enrollment, standard, assessors, today)
+
+
+def _paired(comp, user, case, day):
+    """C7: the trainee's recorded MIO for the case that day, and the assessor's own reading."""
+    if not comp.get("paired_measurement"):
+        return None
+    from lms.cases.demo import paired_reading
+
+    return paired_reading(user, case, day)
 
 
 @muted  # the demo records past events: nobody is notified of them

@@ -4,6 +4,7 @@ from lms.admin.exports import ReportExport  # noqa: F401
 from lms.api.models import BoardApiKey  # noqa: F401
 from lms.assessments.models import Assessment  # noqa: F401
 from lms.auth.models import User  # noqa: F401
+from lms.cases.models import Case, CaseLetter, CaseMeasure  # noqa: F401
 from lms.certificates.models import (  # noqa: F401
     Certificate,
     CertificateApplication,

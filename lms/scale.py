@@ -56,8 +56,8 @@ EVIDENCE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<<
 # Tables copied for each trainee, parents before children (foreign keys are checked at insert time).
 COPIED_TABLES = (
     "users", "provider_profiles", "evidence_files", "licences", "omt_credentials", "enrollments", "quiz_draws",
-    "quiz_attempts",
-    "module_completions", "collaboration_agreements", "screenings", "hour_entries", "hour_decisions", "assessments",
+    "quiz_attempts", "module_completions", "collaboration_agreements", "cases", "screenings", "hour_entries",
+    "hour_decisions", "case_measures", "case_letters", "assessments",
     "certificates", "certificate_applications", "exam_sittings", "exam_answers", "osce_results",
 )
 
@@ -238,6 +238,10 @@ def _archetype_rows(conn, meta, user_id: int) -> dict[str, list[dict]]:
     fetch("quiz_attempts", t["quiz_attempts"].c.enrollment_id.in_(enrollment_ids))
     fetch("module_completions", t["module_completions"].c.enrollment_id.in_(enrollment_ids))
     fetch("collaboration_agreements", t["collaboration_agreements"].c.trainee_id == user_id)
+    fetch("cases", t["cases"].c.trainee_id == user_id)
+    case_ids = [r["id"] for r in rows["cases"]] or [-1]
+    fetch("case_measures", t["case_measures"].c.case_id.in_(case_ids))
+    fetch("case_letters", t["case_letters"].c.case_id.in_(case_ids))
     fetch("screenings", t["screenings"].c.trainee_id == user_id)
     fetch("hour_entries", t["hour_entries"].c.trainee_id == user_id)
     entry_ids = [r["id"] for r in rows["hour_entries"]] or [-1]

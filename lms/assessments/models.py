@@ -35,6 +35,8 @@ class Assessment(db.Model):
     passed: Mapped[bool]  # derived from the standard when recorded; shown, never typed in
     case_code: Mapped[str | None] = mapped_column(sa.String(20))
     simulated: Mapped[bool] = mapped_column(default=False)
+    # Competencies with a paired-measurement rule (C7): the assessor's and the trainee's readings compared.
+    paired_measure: Mapped[dict | None] = mapped_column(sa.JSON)
     comments: Mapped[str] = mapped_column(sa.Text, default="")
     amends_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessments.id"), unique=True)
     amendment_reason: Mapped[str | None] = mapped_column(sa.Text)

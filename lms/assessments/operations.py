@@ -31,6 +31,7 @@ class ObservationInput:
     comments: str = ""
     case_code: str | None = None
     simulated: bool = False
+    assessor_reading: float | str | None = None  # the assessor's own reading, for a paired-measurement rule (C7)
 
 
 def competency_def(standard: dict, competency_id: str) -> dict | None:
@@ -98,11 +99,19 @@ def record_observation(trainee, enrollment, standard_version, data: ObservationI
                            criteria=tuple(CriterionFact(k, v) for k, v in criteria.items()), assessor_id=actor.id,
                            assessor_is_dental=is_dental, observed_on=data.observed_on, simulated=data.simulated)
     passed = observation_passes(comp, fact)
+    paired = None
+    if comp.get("paired_measurement") and (passed or data.assessor_reading not in (None, "")):
+        from lms.cases.pairing import pairing_problem
+
+        problem, paired = pairing_problem(comp["paired_measurement"], comp["id"], trainee.id, data.case_code,
+                                          data.observed_on, data.assessor_reading)
+        if problem and passed:
+            raise AssessmentError(problem)
     assessment = Assessment(
         trainee_id=trainee.id, enrollment_id=enrollment.id, standard_version_id=standard_version.id,
         assessor_id=actor.id, assessor_is_dental=is_dental, competency_id=comp["id"], observed_on=data.observed_on,
         criteria=criteria, critical_failure=data.critical_failure, level=data.level, passed=passed,
-        case_code=(data.case_code or "").strip() or None, simulated=data.simulated,
+        case_code=(data.case_code or "").strip() or None, simulated=data.simulated, paired_measure=paired,
         comments=(data.comments or "").strip(), amends_id=amends.id if amends else None,
         amendment_reason=reason.strip() or None)
     db.session.add(assessment)

@@ -77,7 +77,8 @@ def _parse_observation(comp_ids: set[str]) -> tuple[operations.ObservationInput 
     return operations.ObservationInput(
         competency_id=comp, observed_on=observed_on, criteria_met=set(request.form.getlist("criteria")),
         critical_failure=request.form.get("critical_failure") == "y", level=level, comments=comments,
-        case_code=case_code, simulated=request.form.get("simulated") == "y"), []
+        case_code=case_code, simulated=request.form.get("simulated") == "y",
+        assessor_reading=request.form.get("assessor_reading", "")[:20] or None), []
 
 
 @bp.post("/trainees/<int:trainee_id>/assessments")

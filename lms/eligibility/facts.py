@@ -91,6 +91,15 @@ class OsceFact:
 
 
 @dataclass(frozen=True)
+class CaseFact:
+    """One of the trainee's cases (a de-identified patient), as the documented-cases rule sees it."""
+
+    code: str
+    baseline_and_followup: bool  # a baseline and a follow-up of the same measure (current values, not corrected)
+    letters: int  # interprofessional letters on the case
+
+
+@dataclass(frozen=True)
 class AgreementFact:
     """A collaboration agreement with a licensed dental professional (Route N)."""
 
@@ -161,6 +170,7 @@ class TraineeFacts:
     omt_practice_recognised: bool = False  # P2b: an admin recorded evidence of active OMT practice
     exam_sittings: tuple[ExamSittingFact, ...] = ()
     osce_results: tuple[OsceFact, ...] = ()
+    cases: tuple[CaseFact, ...] = ()  # the trainee's clinical cases
 
     @property
     def is_dental(self) -> bool:

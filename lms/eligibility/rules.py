@@ -804,4 +804,45 @@ class JurisdictionRuleRule(Rule):
         )
         step = f"Send evidence that your licence meets {cite} (such as the endorsement on it) for an admin to record"
         return self.unmet(req, ctx, f"{cite}: not recorded on your licence", reason, step)
+
+
+# --------------------------------------------------------------------------- documented cases
+
+
+@register
+class DocumentedCasesRule(Rule):
+    """``documented_cases`` {min_cases, letters_per_case}: cases with a baseline and a follow-up of the same outcome
+    measure and at least ``letters_per_case`` interprofessional letters (DOMAIN §1.3)."""
+
+    type = "documented_cases"
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        params = self.params(req)
+        needed = int(params.get("min_cases") or 3)
+        letters = int(params.get("letters_per_case") or 1)
+        cases = sorted(ctx.facts.cases, key=lambda c: c.code)
+        documented = [c for c in cases if c.baseline_and_followup and c.letters >= letters]
+        progress = f"Documented cases: {len(documented)} of {needed}"
+        if documented:
+            progress += f" ({', '.join(c.code for c in documented)})"
+        if len(documented) >= needed:
+            return self.met(req, ctx, progress)
+        short = needed - len(documented)
+        no_pair = [c.code for c in cases if not c.baseline_and_followup]
+        no_letter = [c.code for c in cases if c.baseline_and_followup and c.letters < letters]
+        reason = (f"{len(documented)} documented {plural(len(documented), 'case')}; {needed} needed. A documented case "
+                  f"has a baseline and a follow-up of the same measure and {letters} interprofessional "
+                  f"{plural(letters, 'letter')}.")
+        if no_letter:
+            reason += f" {join_words(no_letter)} {'needs' if len(no_letter) == 1 else 'need'} a letter."
+        if no_pair:
+            shown = no_pair[:5]
+            reason += (f" {join_words(shown)}{' and others' if len(no_pair) > 5 else ''} "
+                       f"{'has' if len(shown) == 1 and len(no_pair) == 1 else 'have'} no baseline and follow-up "
+                       "pair yet.")
+        step = (f"Document {short} more {plural(short, 'case')}: record a baseline and a follow-up measurement and add "
+                "the interprofessional letter on the case page")
+        return self.unmet(req, ctx, progress, reason, step)
+
+
 from lms.eligibility import summative as _summative  # noqa: E402,F401  (registers the summative rule types)

@@ -18,6 +18,7 @@ from lms.core.timeutil import today
 from lms.eligibility.engine import Decision, evaluate
 from lms.eligibility.facts import (
     AgreementFact,
+    CaseFact,
     CriterionFact,
     ExamSittingFact,
     HourFact,
@@ -183,6 +184,7 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
         .where(CollaborationAgreement.trainee_id.in_(ids)),
         lambda row: AgreementFact(**row))
     licences = licence_facts(ids)
+    cases = case_facts(ids)
     enrolled = dict(db.session.execute(
         sa.select(Enrollment.user_id, Enrollment.enrolled_on)
         .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)).all())
@@ -228,9 +230,32 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
             agreements=tuple(agreements.get(uid, ())),
             exam_sittings=tuple(sittings.get(uid, ())),
             osce_results=tuple(osce.get(uid, ())),
+            cases=tuple(cases.get(uid, ())),
             today=on,
         )
     return out
+
+
+def case_facts(ids: list[int]) -> dict[int, list[CaseFact]]:
+    """Each trainee's cases with whether they hold a baseline and a follow-up of one measure, and their letters
+    (one query)."""
+    from sqlalchemy.orm import aliased
+
+    from lms.cases.models import Case, CaseLetter, CaseMeasure
+
+    base, follow = aliased(CaseMeasure), aliased(CaseMeasure)
+    fix_base, fix_follow = aliased(CaseMeasure), aliased(CaseMeasure)
+    paired = sa.exists().where(
+        base.case_id == Case.id, base.timepoint == "baseline", follow.case_id == Case.id,
+        follow.measure == base.measure, follow.timepoint == "follow_up",
+        ~sa.exists().where(fix_base.corrects_id == base.id), ~sa.exists().where(fix_follow.corrects_id == follow.id))
+    letters = sa.select(sa.func.count(CaseLetter.id)).where(CaseLetter.case_id == Case.id).scalar_subquery()
+    return _grouped(sa.select(Case.trainee_id, Case.code, paired.label("baseline_and_followup"),
+                              letters.label("letters")).where(Case.trainee_id.in_(ids)),
+                    lambda row: CaseFact(code=row["code"], baseline_and_followup=bool(row["baseline_and_followup"]),
+                                         letters=int(row["letters"] or 0)))
+
+
 
 
 def _observation(row: dict, amended: set[int]) -> ObservationFact:

@@ -122,10 +122,16 @@ def submit_entry(trainee, enrollment, data: EntryInput, *, daily_cap_hours: floa
         if pending:
             raise LedgerError("A correction of that entry is already waiting for a decision.")
     validate_entry(trainee, data, daily_cap_hours=daily_cap_hours, corrects=corrects)
+    case = None
+    if data.category.startswith("clinical_") and data.case_code:
+        from lms.cases.operations import case_for_code
+
+        case = case_for_code(trainee, data.case_code)  # a clinical session belongs to its case (patient)
     entry = HourEntry(
         trainee_id=trainee.id, enrollment_id=enrollment.id, entry_date=data.entry_date, minutes=data.minutes,
         category=data.category, supervisor_id=data.supervisor_id, setting=data.setting.strip(),
         notes=(data.notes or "").strip(), case_code=normalize_case_code(data.case_code) or None,
+        case_id=case.id if case is not None else None,
         screening_id=data.screening_id if needs_screening(data) else None,
         intraoral_lab=bool(data.category == "lab_in_person" and data.intraoral_lab),
         corrects_id=corrects.id if corrects else None, status="submitted",

@@ -46,6 +46,8 @@ class HourEntry(db.Model):
     supervisor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     setting: Mapped[str] = mapped_column(sa.String(200))
     case_code: Mapped[str | None] = mapped_column(sa.String(20))
+    # The case (patient) of a clinical session; case_code stays, always the case's code.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     screening_id: Mapped[int | None] = mapped_column(sa.ForeignKey("screenings.id"))
     # A lab session that included intraoral work on a lab partner (needs a screening, like a clinical session).

@@ -52,6 +52,7 @@ class Screening(db.Model):
     trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     session_date: Mapped[date]
     case_code: Mapped[str | None] = mapped_column(sa.String(20))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     screened_by: Mapped[str] = mapped_column(sa.String(12))  # self (Route D) | collaborator (Route N)
     agreement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("collaboration_agreements.id"))
     clearance_date: Mapped[date | None]  # Route N: date of the dental clearance

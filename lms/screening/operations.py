@@ -108,8 +108,14 @@ def record_screening(trainee, data: ScreeningInput) -> Screening:
     if data.relative and not data.modifications.strip():
         raise ScreeningError("A relative contraindication was ticked: describe how the plan is modified.")
     outcome = outcome_for(data.absolute, data.relative, events)
+    case = None
+    if not data.lab_practice:
+        from lms.cases.operations import case_for_code
+
+        case = case_for_code(trainee, case_code)  # a screening belongs to its case (patient)
     screening = Screening(
         trainee_id=trainee.id, session_date=data.session_date, case_code=case_code,
+        case_id=case.id if case is not None else None,
         screened_by=data.screened_by, agreement_id=agreement.id if agreement else None,
         clearance_date=data.clearance_date if data.screened_by == "collaborator" else None,
         clearance_document_id=(data.clearance_document.id if data.screened_by == "collaborator"

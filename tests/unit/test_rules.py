@@ -40,6 +40,7 @@ from .standard_fixture import (
 )
 
 EXPECTED_TYPES = {
+    "documented_cases",
     "profession",
     "license_current",
     "omt_credential",

@@ -97,6 +97,7 @@ def test_shipped_requirements_and_scopes(standard):
         "modules_completed",
         "approved_hours",
         "clinical_sessions",
+        "documented_cases",
         "competency",
         "screening_route",
         "jurisdiction_rule",
@@ -105,6 +106,7 @@ def test_shipped_requirements_and_scopes(standard):
         "assessor_qualification",
     }
     assert (reqs["EXAM"]["scope"], reqs["OSCE"]["scope"]) == ("certificate", "certificate")
+    assert reqs["CASES"]["params"] == {"min_cases": 3, "letters_per_case": 1}
 
     gates = {r["params"]["competency"]: r["scope"] for r in standard["requirements"] if r["type"] == "competency"}
     assert reqs["C2-ASSESSOR"]["params"]["verified_licence"] is True
@@ -382,8 +384,8 @@ def test_check_standard_file_reports_the_file_path(tmp_path):
     assert str(errors[0]) == (
         f"{broken}:{line_of(SHIPPED, 'type: omt_credential')}: requirements[P2].type: unknown rule type 'nope' "
         "(registered: profession, license_current, omt_credential, omt_recency, cpr_current, infection_control_ack, "
-        "modules_completed, approved_hours, clinical_sessions, competency, screening_route, jurisdiction_rule, "
-        "written_exam, osce, assessor_qualification)"
+        "modules_completed, approved_hours, clinical_sessions, documented_cases, competency, screening_route, "
+        "jurisdiction_rule, written_exam, osce, assessor_qualification)"
     )
     missing = tmp_path / "absent.yaml"
     _, errors = check_standard_file(missing)
@@ -403,7 +405,7 @@ def test_load_standard_raises_with_all_errors(tmp_path):
 def test_summarize(standard):
     text = summarize(standard)
     assert "omr-c 0.5.0" in text
-    assert "requirements: 28 (certificate 20, extraoral 2, intraoral 6)" in text
+    assert "requirements: 29 (certificate 21, extraoral 2, intraoral 6)" in text
     assert "written exam: 30 items in 5 domains, 45 minutes, pass mark 80%, at most 3 sittings" in text
     assert "OSCE: 3 stations (screening, extraoral, adverse_event), 3 to pass" in text
     assert "competencies: 10" in text

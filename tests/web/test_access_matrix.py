@@ -51,6 +51,9 @@ ACCESS = {
     # The written exam (trainees sit it; only admins read the bank) and OSCE grading
     "exams.index": {T}, "exams.start": {T}, "exams.sitting": {T}, "exams.answer": {T}, "exams.bank": {A},
     "exams.osce": {I, A}, "exams.record": {I, A},
+    # Clinical cases and outcomes
+    "cases.index": {T}, "cases.save": {T}, "cases.show": {T, I, A}, "cases.record": {T}, "cases.submit": {T},
+    "cases.fhir_bundle": {T, I, A}, "cases.trainee": {I, A}, "outcomes.report": {A}, "outcomes.csv_download": {A},
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",
@@ -114,7 +117,7 @@ def test_mutating_routes_refuse_get(app):
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
         "clear_revocation", "withdraw", "attendance_record", "set_language",
-        "start", "answer"}}
+        "start", "answer", "save"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
@@ -133,6 +136,11 @@ OWNED = {
     "assessments.detail": {T, I},
     "exams.osce": {I},
     "exams.record": {I},
+    "cases.show": {T, I},
+    "cases.fhir_bundle": {T, I},
+    "cases.trainee": {I},
+    "cases.record": {T},
+    "cases.submit": {T},
 }
 
 
@@ -180,8 +188,12 @@ def test_another_trainee_and_another_instructor_are_turned_away(app):
             create_evidence(owner, "agreement"))
         credit = record_ce(owner, title="Ethics", provider="CE Co", topic="ethics", hours=Decimal(2),
                            completed_on=date.today(), evidence=create_evidence(owner, "ce"))
+        from lms.cases.operations import CaseInput, save_case
+
+        case = save_case(owner, CaseInput(code="C01", condition="tmd_myogenous"))
         db.session.commit()
-        ids = {"file_id": evidence_id, "entry_id": entry.id, "trainee_id": owner.id, "assessment_id": assessment.id,
+        ids = {"case_id": case.id}
+        ids |= {"file_id": evidence_id, "entry_id": entry.id, "trainee_id": owner.id, "assessment_id": assessment.id,
                "cred_id": cred.id, "agreement_id": agreement.id, "credit_id": credit.id}
         urls = {}
         for rule in app.url_map.iter_rules():

@@ -21,17 +21,17 @@ from tests.factories import PASSWORD, create_trainee, create_user, enrollment_of
 
 # Statements per request, including the session's user lookup, the transaction bookkeeping and the verification log.
 BUDGETS = {
-    "trainee dashboard": 30,  # + exam sittings and OSCE results for the decision
+    "trainee dashboard": 31,  # + exam sittings, OSCE results and the trainee's cases for the decision
     "hours page": 16,  # + the unread count, the pinned standard's targets and the day hours start to count
     "instructor queue": 7,
     "admin queue": 7,
-    "gradebook": 22,  # paged, with licences, enrollment dates, advanced standing, exam sittings and OSCE results
-    "admin trainees": 25,  # + licences, enrollment dates, advanced standing, exam sittings and OSCE results
+    "gradebook": 23,  # paged, with licences, enrollment dates, advanced standing, exam sittings, OSCE results and cases
+    "admin trainees": 26,  # + licences, enrollment dates, advanced standing, exam sittings, OSCE results and cases
     "admin trainees (search)": 20,
     "verify page": 10,
     "api certificate": 10,
     "api bulk": 9,
-    "cohort csv (per batch)": 22,  # + exam sittings and OSCE results per batch
+    "cohort csv (per batch)": 23,  # + exam sittings, OSCE results and cases per batch
 }
 
 

@@ -1,0 +1,1 @@
+"""Clinical cases: one de-identified patient per case, with structured outcome measures per session."""
