@@ -76,6 +76,16 @@ class RequirementResult:
     reason: str = ""  # why it is unmet; empty when met
     next_step: str = ""  # what to do next; empty when met
 
+    @property
+    def applies(self) -> bool:
+        """False for a rule of another jurisdiction or profession: it is met by not concerning the trainee, and pages
+        leave it out (a Washington trainee never reads an Ohio rule)."""
+        return not self.progress.startswith(NOT_APPLICABLE)
+
+
+# The progress text of a met jurisdiction rule that does not concern the trainee.
+NOT_APPLICABLE = "not applicable"
+
 
 def _approved(facts: TraineeFacts) -> list[HourFact]:
     return [h for h in facts.hours if h.status == HOUR_APPROVED and not h.superseded]
@@ -776,13 +786,13 @@ class JurisdictionRuleRule(Rule):
         enforced = rule_id in ctx.enforced_rules
         rule = ctx.jurisdiction_rules.get(rule_id)
         if rule is None and not enforced:
-            return self.met(req, ctx, "not applicable (rule not in the jurisdiction data)")
+            return self.met(req, ctx, f"{NOT_APPLICABLE} (rule not in the jurisdiction data)")
         if rule is None:
             # Enforced but unknown: fail closed, the standard relies on a rule nobody can check.
             reason = f"The standard enforces jurisdiction rule {rule_id}, but it is not in the jurisdiction data."
             return self.unmet(req, ctx, "Jurisdiction rule not found", reason, ASK_ADMIN_STEP)
         if not rule_applies(rule, ctx.facts):
-            return self.met(req, ctx, "not applicable")
+            return self.met(req, ctx, NOT_APPLICABLE)
         cite = short_cite(rule)
         if not enforced:
             return self.met(req, ctx, f"Notice only: {cite} applies to you but this standard does not enforce it")

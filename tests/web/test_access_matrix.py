@@ -36,7 +36,7 @@ ACCESS = {
     "admin.set_enabled": {A}, "admin.standards": {A}, "reports.cohort_csv_download": {A},
     "reports.exports": {A}, "reports.request_export": {A}, "reports.download_export": {A},
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
-    "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
+    "renewal.attest": {T}, "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
     "diagrams.show": {T, I, A},
     # The provider directory and the access-gap report
     "directory.index": PUBLIC, "directory.print_pdf": PUBLIC, "directory_api.api_search": PUBLIC,
@@ -106,7 +106,7 @@ def test_mutating_routes_refuse_get(app):
     mutating = {e for e in ACCESS if e.rsplit(".", 1)[-1] in {
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
-        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
+        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "attest", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
         "clear_revocation", "withdraw"}}
     for rule in app.url_map.iter_rules():
