@@ -17,10 +17,18 @@ DEFAULT_ZONE = "UTC"
 _DATE_STYLES = {"medium": "{d} {b} {Y}", "long": "{d} {B} {Y}"}
 
 
-def format_date(value: date | datetime | None, style: str = "medium") -> str:
-    """A calendar date in words, e.g. ``29 Nov 2026`` (medium) or ``29 November 2026`` (long)."""
-    if value is None:
+def format_date(value: date | datetime | str | None, style: str = "medium") -> str:
+    """A calendar date in words, e.g. ``29 Nov 2026`` (medium) or ``29 November 2026`` (long).
+
+    An ISO date string (as data files hold them) is read first; any other string is returned as it is.
+    """
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = value.date()
     pattern = _DATE_STYLES.get(style, _DATE_STYLES["medium"])
@@ -107,3 +115,4 @@ def register(app) -> None:
     app.add_template_filter(format_minutes, "minutes")
     app.add_template_global(plural, "plural")
     app.add_template_global(_reader_zone, "reader_zone")
+    app.add_template_global(zone_names, "zone_names")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
+from lms.core.formatting import format_date
 from lms.eligibility.competency import CompetencyStatus, sign_off
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
@@ -246,7 +247,7 @@ def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
     who = profession_label(facts.profession if facts.profession in professions else (professions or [None])[0])
     summary = str(rule.get("summary") or "").strip().rstrip(".")
     verified = rule.get("verified_on")
-    verified_text = verified.isoformat() if isinstance(verified, date) else str(verified or "date unknown")
+    verified_text = format_date(verified) if verified else "date unknown"
     extra = ""
     if str(rule.get("status") or "").lower() in UNCONFIRMED_RULE_STATUSES:
         extra = "; wording not yet confirmed at the source"
@@ -265,7 +266,7 @@ def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
         return ("Licence: not accepted", reason,
                 "Correct your licence details on your profile and attach evidence of the licence")
     if lic.changed_after_verification:
-        when = f" on {lic.submitted_on.isoformat()}" if lic.submitted_on else ""
+        when = f" on {format_date(lic.submitted_on)}" if lic.submitted_on else ""
         reason = (f"Your licence details changed{when} ({claimed}), so the licence needs verification again. "
                   "Until an admin has checked it with the licensing body, requirements that depend on your "
                   "profession, licence or jurisdiction are not met.")
@@ -405,10 +406,10 @@ class LicenseCurrentRule(Rule):
             step = "Add your licence expiry date to your profile"
             return self.unmet(req, ctx, "Licence: expiry date not recorded", reason, step)
         if expires < ctx.today:
-            reason = f"Your licence expired on {expires.isoformat()}."
+            reason = f"Your licence expired on {format_date(expires)}."
             step = "Renew your licence and update its expiry date in your profile"
-            return self.unmet(req, ctx, f"Licence: expired on {expires.isoformat()}", reason, step)
-        return self.met(req, ctx, f"Licence: verified, current until {expires.isoformat()}")
+            return self.unmet(req, ctx, f"Licence: expired on {format_date(expires)}", reason, step)
+        return self.met(req, ctx, f"Licence: verified, current until {format_date(expires)}")
 
 
 @register
@@ -464,12 +465,12 @@ class OmtRecencyRule(Rule):
             earliest = ref.replace(year=ref.year - years, day=28)
         when = "enrollment" if facts.enrolled_on else "today"
         if completed >= earliest:
-            return self.met(req, ctx, f"{label}: completed {completed.isoformat()}, within {years} years of {when}")
-        reason = (f"Your OMT course was completed on {completed.isoformat()}, more than {years} years before "
-                  f"{when} ({ref.isoformat()}). The course must be recent, or you must show active OMT practice.")
+            return self.met(req, ctx, f"{label}: completed {format_date(completed)}, within {years} years of {when}")
+        reason = (f"Your OMT course was completed on {format_date(completed)}, more than {years} years before "
+                  f"{when} ({format_date(ref)}). The course must be recent, or you must show active OMT practice.")
         step = ("Send evidence of active OMT practice (such as a practice attestation signed by your employer or "
                 "regulator) for an admin to record, or complete a new OMT foundation course")
-        return self.unmet(req, ctx, f"{label}: completed {completed.isoformat()}", reason, step)
+        return self.unmet(req, ctx, f"{label}: completed {format_date(completed)}", reason, step)
 
 
 @register
@@ -484,9 +485,9 @@ class CprCurrentRule(Rule):
         if expires is None:
             return self.unmet(req, ctx, "CPR/BLS: not on file", "No CPR/BLS card is on file.", step)
         if expires < ctx.today:
-            reason = f"Your CPR/BLS card expired on {expires.isoformat()}."
-            return self.unmet(req, ctx, f"CPR/BLS: expired on {expires.isoformat()}", reason, step)
-        return self.met(req, ctx, f"CPR/BLS: current until {expires.isoformat()}")
+            reason = f"Your CPR/BLS card expired on {format_date(expires)}."
+            return self.unmet(req, ctx, f"CPR/BLS: expired on {format_date(expires)}", reason, step)
+        return self.met(req, ctx, f"CPR/BLS: current until {format_date(expires)}")
 
 
 @register
@@ -567,7 +568,7 @@ class ApprovedHoursRule(Rule):
         )
         step = f"Log and get approval for {fmt_hours(short)} more {label} {plural(short / 60, 'hour')}"
         if early:
-            start = ctx.facts.hours_count_from.isoformat() if ctx.facts.hours_count_from else "your enrollment"
+            start = format_date(ctx.facts.hours_count_from) if ctx.facts.hours_count_from else "your enrollment"
             reason += (f" {fmt_hours(early)} approved {plural(early / 60, 'hour')} dated before {start} "
                        "(before enrollment) do not count.")
             step += (", or, if the earlier hours belong to this program's training, ask an admin to record advanced "
@@ -653,10 +654,10 @@ class CompetencyRule(Rule):
                 f"{s.passing} so far."
             )
         if s.breaking_observation is not None:
-            day, why = s.breaking_observation.observed_on.isoformat(), "; ".join(s.breaking_reasons)
+            day, why = format_date(s.breaking_observation.observed_on), "; ".join(s.breaking_reasons)
             parts.append(f"The observation on {day} did not pass ({why}), so observations before it no longer count.")
         elif s.reset_by is not None and s.passing < s.required:
-            day = s.reset_by.observed_on.isoformat()
+            day = format_date(s.reset_by.observed_on)
             parts.append(f"A critical failure on {day} reset the count; only observations after it count.")
         if s.passing == 0:
             return " ".join(parts)  # with nothing passed yet, the next step lists the other conditions
@@ -705,9 +706,9 @@ def agreement_problem(agreement: AgreementFact, today: date) -> str:
             f"{ref} is with {with_article(profession_label(agreement.dentist_profession))}, not a dental professional"
         )
     if agreement.valid_until < today:
-        return f"{ref} expired on {agreement.valid_until.isoformat()}"
+        return f"{ref} expired on {format_date(agreement.valid_until)}"
     if agreement.valid_from > today:
-        return f"{ref} only takes effect on {agreement.valid_from.isoformat()}"
+        return f"{ref} only takes effect on {format_date(agreement.valid_from)}"
     return ""
 
 
@@ -739,7 +740,7 @@ class ScreeningRouteRule(Rule):
         valid = [a for a in agreements if not agreement_problem(a, ctx.today)]
         if valid:
             best = max(valid, key=lambda a: (a.valid_until, a.id))
-            who, until = profession_label(best.dentist_profession), best.valid_until.isoformat()
+            who, until = profession_label(best.dentist_profession), format_date(best.valid_until)
             name = best.dentist_name or with_article(who)
             return self.met(
                 req,

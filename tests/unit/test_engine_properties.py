@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lms.core.formatting import format_date
 from lms.eligibility import Decision, RequirementResult, evaluate, hours_by_category
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
@@ -43,7 +44,7 @@ from .standard_fixture import (
 WA_RULE = "wa-mt-intraoral-endorsement"
 WA_NOTICE = (
     "Washington, massage therapist: Intraoral massage needs an intraoral massage endorsement on the licence "
-    "(WAC 246-830-490, last verified 2026-11-26; not legal advice)"
+    "(WAC 246-830-490, last verified 26 Nov 2026; not legal advice)"
 )
 
 
@@ -105,8 +106,8 @@ def test_massage_therapist_with_expired_or_revoked_agreements_is_told_which():
     d = decide(facts)
     assert d.endorsements == ["extraoral"]
     reason = req(d, "P3").reason
-    assert f"the agreement with Dr. N3 ({expired.valid_from.isoformat()} to {expired.valid_until.isoformat()}) " \
-           f"expired on {(TODAY - timedelta(days=1)).isoformat()}" in reason
+    assert f"the agreement with Dr. N3 ({format_date(expired.valid_from)} to {format_date(expired.valid_until)}) " \
+           f"expired on {format_date(TODAY - timedelta(days=1))}" in reason
     assert "the agreement with Dr. N5 (" in reason and ") was revoked" in reason
 
 
@@ -213,7 +214,7 @@ def test_standard_without_a_base_endorsement_needs_only_certificate_requirements
 def test_notices_only_for_matching_rules_and_flag_unconfirmed_wording():
     nc = decide(replace(massage_therapist_persona(), jurisdiction="US-NC"))
     assert len(nc.notices) == 1
-    assert "21 NCAC 30 .0516, last verified 2026-11-26; wording not yet confirmed at the source" in nc.notices[0]
+    assert "21 NCAC 30 .0516, last verified 26 Nov 2026; wording not yet confirmed at the source" in nc.notices[0]
     assert decide(replace(massage_therapist_persona(), jurisdiction="CA-ON")).notices == []
     assert decide(replace(massage_therapist_persona(), jurisdiction=None)).notices == []
     assert decide(replace(massage_therapist_persona(), profession="nurse")).notices == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lms.core.formatting import format_date
 from lms.eligibility.competency import (
     counted_observations,
     dental_assessor_needed,
@@ -119,7 +120,7 @@ DAY = timedelta(days=1)
         (PROFESSION, {"profession": "nurse"}, False, "Profession: nurse", "Nurse is not one of the professions"),
         (PROFESSION, {"profession": None}, False, "not recorded", "No regulated health profession"),
         (LICENSE, {}, True, "current until", ""),
-        (LICENSE, {"license_expires_on": TODAY}, True, f"current until {TODAY.isoformat()}", ""),
+        (LICENSE, {"license_expires_on": TODAY}, True, f"current until {format_date(TODAY)}", ""),
         (LICENSE, {"license_expires_on": TODAY - DAY}, False, "expired on", "expired on"),
         (LICENSE, {"license_number": None}, False, "not on file", "No licence"),
         (LICENSE, {"license_number": ""}, False, "not on file", "No licence"),
@@ -522,7 +523,7 @@ def test_competency_rule_uses_the_requirement_title_when_given():
 # --------------------------------------------------------------------------- screening route (P3)
 
 P3 = {"id": "P3", "type": "screening_route", "scope": "intraoral", "params": {}}
-N5_FROM, N5_UNTIL = (TODAY - timedelta(days=100)).isoformat(), (TODAY + timedelta(days=265)).isoformat()
+N5_FROM, N5_UNTIL = format_date(TODAY - timedelta(days=100)), format_date(TODAY + timedelta(days=265))
 REVOKED_N5 = f"with Dr. N5 ({N5_FROM} to {N5_UNTIL}) was revoked"
 PAST, FUTURE = TODAY - timedelta(days=400), TODAY + timedelta(days=30)
 

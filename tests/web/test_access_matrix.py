@@ -43,6 +43,7 @@ ACCESS = {
     "directory.access_report": PUBLIC, "directory.access_csv": {A}, "directory.listing": {T}, "directory.withdraw": {T},
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.verify_email": PUBLIC,
     "auth.confirm_email_change": PUBLIC, "auth.resend_verification": ANY, "auth.change_email": ANY,
+    "auth.set_time_zone": ANY,
     "notifications.index": ANY, "notifications.read_all": ANY, "notifications.open_one": ANY,
     "notifications.preferences": ANY, "notifications.preferences_by_link": PUBLIC,
     "notifications.outbox": {A}, "notifications.retry": {A},
@@ -106,7 +107,8 @@ def test_mutating_routes_refuse_get(app):
     mutating = {e for e in ACCESS if e.rsplit(".", 1)[-1] in {
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
-        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "attest", "decide_ce",
+        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "attest", "set_time_zone",
+        "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
         "clear_revocation", "withdraw"}}
     for rule in app.url_map.iter_rules():
