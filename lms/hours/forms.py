@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from lms.hours.models import CATEGORY_LABELS
 
@@ -11,10 +11,11 @@ CASE_CODE_HINT = ("Your own case number, such as C07 (needed for clinical sessio
 
 class HourEntryForm(FlaskForm):
     entry_date = DateField("Date of the session", validators=[DataRequired(message="Enter the date of the session.")])
-    # InputRequired, not DataRequired: 0 is falsy, and "0 minutes" deserves the range message, not "required".
-    minutes = IntegerField("Duration in minutes",
-                           validators=[InputRequired(message="Enter the duration in minutes."),
-                                       NumberRange(min=1, max=1440, message="Enter 1 to 1440 minutes.")])
+    # The duration in hours and minutes, as people say it; the ledger keeps whole minutes (see ``total_minutes``).
+    duration_hours = IntegerField("Hours", validators=[
+        Optional(), NumberRange(min=0, max=24, message="Enter 0 to 24 hours.")])
+    duration_minutes = IntegerField("Minutes", validators=[
+        Optional(), NumberRange(min=0, max=59, message="Enter 0 to 59 minutes.")])
     category = SelectField("Category", choices=list(CATEGORY_LABELS.items()))
     # The ledger checks the supervisor (exists, instructor or admin, enabled, not the trainee) with a plain message.
     supervisor_id = SelectField("Supervising instructor", coerce=int, choices=[], validate_choice=False)
@@ -31,6 +32,27 @@ class HourEntryForm(FlaskForm):
                                validate_choice=False)
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)],
                           description="What you practised. Do not include anything that identifies a patient.")
+
+    total_minutes: int | None = None
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.duration_hours.errors or self.duration_minutes.errors:
+            return False
+        hours, minutes = self.duration_hours.data, self.duration_minutes.data
+        if hours is None and minutes is None:
+            self.duration_hours.errors.append("Enter how long the session lasted, in hours and minutes.")
+            return False
+        total = (hours or 0) * 60 + (minutes or 0)
+        if not 1 <= total <= 1440:
+            self.duration_hours.errors.append("Enter a duration from 1 minute to 24 hours.")
+            return False
+        self.total_minutes = total
+        return ok
+
+    def set_duration(self, minutes: int) -> None:
+        """Fill the two duration fields from a number of minutes (when correcting an entry)."""
+        self.duration_hours.data, self.duration_minutes.data = divmod(minutes, 60)
 
     def __init__(self, *args, supervisors=(), screenings=(), **kwargs):
         super().__init__(*args, **kwargs)

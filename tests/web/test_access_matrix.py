@@ -26,6 +26,7 @@ ACCESS = {
     "providers.name_instructor": {T}, "providers.end_instructor": {T}, "admin.clear_revocation": {A},
     "training.program": {T}, "training.enroll": {T}, "training.module": {T}, "training.knowledge_check": {T},
     "hours.index": {T}, "hours.submit": {T}, "hours.queue": {I, A}, "hours.decide": {I, A},
+    "hours.approve_selected": {I, A},
     "screening.index": {T}, "screening.record": {T}, "screening.submit_agreement": {T},
     "screening.agreement_queue": {I, A}, "screening.decide_agreement": {I, A},
     "assessments.gradebook": {I, A}, "assessments.trainee": {I, A}, "assessments.record": {I, A},
@@ -108,6 +109,7 @@ def test_mutating_routes_refuse_get(app):
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "attest", "set_time_zone",
+        "approve_selected",
         "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
         "clear_revocation", "withdraw"}}

@@ -84,3 +84,20 @@ def test_apply_is_disabled_when_not_enrolled(app, ctx, program):
     db.session.commit()
     page = page_text(signed_in_client(app, "new@example.test").get("/certificates"))
     assert "You are not enrolled in the program yet." in page and "disabled" in page
+
+
+def test_after_passing_the_next_module_is_offered_and_the_dashboard_says_finished(app, ctx, program):
+    from lms.demo import pass_modules
+    from tests.factories import enrollment_of
+
+    user = create_trainee(email="done@example.test")
+    pass_modules(user, enrollment_of(user), program)
+    db.session.commit()
+    client = signed_in_client(app, "done@example.test")
+    modules = program.modules
+    first = page_text(client.get(f"/modules/{modules[0].slug}"))
+    assert f"Next module: {modules[1].module_key}. {modules[1].title}" in first
+    last = page_text(client.get(f"/modules/{modules[-1].slug}"))
+    assert "This is the last module." in last and "Next module:" not in last
+    dashboard = page_text(client.get("/dashboard"))
+    assert "Every module is passed." in dashboard and "Continue the modules" not in dashboard
