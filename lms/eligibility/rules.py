@@ -255,26 +255,26 @@ def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
 
 
 def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
-    """(progress, reason, next step) when the newest licence record is not verified; None otherwise."""
+    """(progress, reason, next step) when the newest license record is not verified; None otherwise."""
     lic = facts.licence
     if lic is None or lic.status == "verified":
         return None
     claimed = f"{profession_label(lic.profession)}, {jurisdiction_label(lic.jurisdiction)}, number {lic.number}"
     if lic.status == "rejected":
         why = f": {lic.decision_reason}" if lic.decision_reason else ""
-        reason = f"Your licence details ({claimed}) were not accepted at verification{why}."
-        return ("Licence: not accepted", reason,
-                "Correct your licence details on your profile and attach evidence of the licence")
+        reason = f"Your license details ({claimed}) were not accepted at verification{why}."
+        return ("License: not accepted", reason,
+                "Correct your license details on your profile and attach evidence of the license")
     if lic.changed_after_verification:
         when = f" on {format_date(lic.submitted_on)}" if lic.submitted_on else ""
-        reason = (f"Your licence details changed{when} ({claimed}), so the licence needs verification again. "
+        reason = (f"Your license details changed{when} ({claimed}), so the license needs verification again. "
                   "Until an admin has checked it with the licensing body, requirements that depend on your "
-                  "profession, licence or jurisdiction are not met.")
+                  "profession, license or jurisdiction are not met.")
     else:
-        reason = (f"Your licence ({claimed}) needs verification: an admin checks it with the licensing body "
+        reason = (f"Your license ({claimed}) needs verification: an admin checks it with the licensing body "
                   "before anything rests on it.")
-    return ("Licence: waiting for verification", reason,
-            "Wait for an admin to verify your licence (attach evidence of it on your profile to speed this up)")
+    return ("License: waiting for verification", reason,
+            "Wait for an admin to verify your license (attach evidence of it on your profile to speed this up)")
 
 
 def not_regulated_rule(ctx: Context, facts: TraineeFacts) -> Mapping[str, Any] | None:
@@ -383,12 +383,12 @@ class ProfessionRule(Rule):
             )
             step = "Contact an admin if you hold a regulated health profession in another jurisdiction"
             return self.unmet(req, ctx, f"Profession: {label}, not regulated in {place}", reason, step)
-        return self.met(req, ctx, f"Profession: {label} (verified licence)")
+        return self.met(req, ctx, f"Profession: {label} (verified license)")
 
 
 @register
 class LicenseCurrentRule(Rule):
-    """``license_current`` {}: a licence number is on file and its expiry date is today or later."""
+    """``license_current`` {}: a license number is on file and its expiry date is today or later."""
 
     type = "license_current"
 
@@ -398,18 +398,18 @@ class LicenseCurrentRule(Rule):
         if not number and unverified:
             return self.unmet(req, ctx, unverified[0], unverified[1], unverified[2])
         if not number:
-            reason = "No licence or registration number is recorded."
-            step = "Add your licence or registration number and its expiry date to your profile"
-            return self.unmet(req, ctx, "Licence: not on file", reason, step)
+            reason = "No license or registration number is recorded."
+            step = "Add your license or registration number and its expiry date to your profile"
+            return self.unmet(req, ctx, "License: not on file", reason, step)
         if expires is None:
-            reason = "The licence expiry date is not recorded, so the licence cannot be shown to be current."
-            step = "Add your licence expiry date to your profile"
-            return self.unmet(req, ctx, "Licence: expiry date not recorded", reason, step)
+            reason = "The license expiry date is not recorded, so the license cannot be shown to be current."
+            step = "Add your license expiry date to your profile"
+            return self.unmet(req, ctx, "License: expiry date not recorded", reason, step)
         if expires < ctx.today:
-            reason = f"Your licence expired on {format_date(expires)}."
-            step = "Renew your licence and update its expiry date in your profile"
-            return self.unmet(req, ctx, f"Licence: expired on {format_date(expires)}", reason, step)
-        return self.met(req, ctx, f"Licence: verified, current until {format_date(expires)}")
+            reason = f"Your license expired on {format_date(expires)}."
+            step = "Renew your license and update its expiry date in your profile"
+            return self.unmet(req, ctx, f"License: expired on {format_date(expires)}", reason, step)
+        return self.met(req, ctx, f"License: verified, current until {format_date(expires)}")
 
 
 @register
@@ -716,7 +716,7 @@ def agreement_problem(agreement: AgreementFact, today: date) -> str:
 class ScreeningRouteRule(Rule):
     """``screening_route`` {}: Route D or Route N for intraoral screening (prerequisite P3).
 
-    Route D: the trainee's profession is a dental one, so the licence covers oral-health screening.
+    Route D: the trainee's profession is a dental one, so the license covers oral-health screening.
     Route N: anyone else needs a verified, current, unrevoked collaboration agreement with a licensed
     dental professional. Pending, rejected, revoked, expired and not-yet-valid agreements do not count,
     and the reason names each one and why.
@@ -728,14 +728,14 @@ class ScreeningRouteRule(Rule):
         facts = ctx.facts
         if facts.is_dental:
             label = profession_label(facts.profession)
-            return self.met(req, ctx, f"Route D: met through your verified {label} licence")
+            return self.met(req, ctx, f"Route D: met through your verified {label} license")
         lic = facts.licence
         if lic is not None and lic.status != "verified" and lic.profession in DENTAL_PROFESSIONS:
             who = with_article(profession_label(lic.profession))
-            reason = (f"Route D needs a verified dental licence. Your licence as {who} has not been verified, so "
+            reason = (f"Route D needs a verified dental license. Your license as {who} has not been verified, so "
                       "it cannot stand for oral-health screening yet.")
-            step = "Wait for an admin to verify your licence, or use Route N with a collaborating dental professional"
-            return self.unmet(req, ctx, "Route D: licence waiting for verification", reason, step)
+            step = "Wait for an admin to verify your license, or use Route N with a collaborating dental professional"
+            return self.unmet(req, ctx, "Route D: license waiting for verification", reason, step)
         agreements = sorted(facts.agreements, key=lambda a: (a.valid_from, a.valid_until, a.dentist_name, a.status))
         valid = [a for a in agreements if not agreement_problem(a, ctx.today)]
         if valid:
@@ -754,7 +754,7 @@ class ScreeningRouteRule(Rule):
                 f"Intraoral work needs Route D or Route N screening. Your profession ({who}) is not a dental one "
                 "(Route D), and no collaboration agreement with a licensed dental professional is on file (Route N)."
             )
-            step = f"{upload}, or, if you hold a dental licence, record your dental profession (Route D)"
+            step = f"{upload}, or, if you hold a dental license, record your dental profession (Route D)"
             return self.unmet(req, ctx, "Route N: no collaboration agreement on file", reason, step)
         problems = "; ".join(agreement_problem(a, ctx.today) for a in agreements)
         reason = (
@@ -771,9 +771,9 @@ class JurisdictionRuleRule(Rule):
     """``jurisdiction_rule`` {rule: id}: a rule of the trainee's jurisdiction, enforced only on request.
 
     It blocks only when the standard lists the rule id in ``jurisdiction_rules_enforced`` and the rule
-    applies to the trainee (same jurisdiction and profession). The engine cannot see a licence's
+    applies to the trainee (same jurisdiction and profession). The engine cannot see a license's
     endorsements, so an enforced, applicable rule is met only when its id is among the attestations
-    (rules the trainee's licence is recorded as satisfying). Otherwise it is met and reported as
+    (rules the trainee's license is recorded as satisfying). Otherwise it is met and reported as
     "not applicable" or "notice only"; the engine adds the notice text itself.
     """
 
@@ -798,12 +798,12 @@ class JurisdictionRuleRule(Rule):
         if not enforced:
             return self.met(req, ctx, f"Notice only: {cite} applies to you but this standard does not enforce it")
         if rule_id in ctx.attestations:
-            return self.met(req, ctx, f"{cite}: your licence is recorded as meeting it")
+            return self.met(req, ctx, f"{cite}: your license is recorded as meeting it")
         who = profession_label(ctx.facts.profession)
         summary = str(rule.get("summary") or "").strip().rstrip(".")
         reason = (
             f"{cite} applies to you as {with_article(who)} in {jurisdiction_label(ctx.facts.jurisdiction)}: {summary}. "
-            "Your licence is not recorded as meeting it."
+            "Your license is not recorded as meeting it."
         )
-        step = f"Send evidence that your licence meets {cite} (such as the endorsement on it) for an admin to record"
-        return self.unmet(req, ctx, f"{cite}: not recorded on your licence", reason, step)
+        step = f"Send evidence that your license meets {cite} (such as the endorsement on it) for an admin to record"
+        return self.unmet(req, ctx, f"{cite}: not recorded on your license", reason, step)

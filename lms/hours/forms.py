@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from lms.core.formatting import format_date
 from lms.hours.models import CATEGORY_LABELS
 
 CASE_CODE_HINT = ("Your own case number, such as C07 (needed for clinical sessions, and for lab practice with "
@@ -58,7 +59,7 @@ class HourEntryForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.supervisor_id.choices = [(0, "Choose an instructor")] + [(u.id, u.name) for u in supervisors]
         self.screening_id.choices = [(0, "None")] + [
-            (s.id, f"{s.session_date.isoformat()} · case {s.case_code or '(none)'} · {s.outcome}")
+            (s.id, f"{format_date(s.session_date)} · case {s.case_code or '(none)'} · {s.outcome}")
             for s in screenings]
 
 

@@ -139,8 +139,6 @@ def submit():
 @bp.get("/queue")
 @role_required("instructor", "admin")
 def queue():
-    from lms.assessments.operations import trainee_ids_for_instructor
-
     status = request.args.get("status", "submitted")
     if status not in STATUS_LABELS:
         status = "submitted"
@@ -155,8 +153,7 @@ def queue():
     return render_template(
         "hours/queue.html", entries=entries, form=HourDecisionForm(), page=page, has_next=has_next, filters=filters,
         trainees=ledger.queue_trainees(current_user), categories=CATEGORY_LABELS, statuses=STATUS_LABELS,
-        is_filtered=bool(category or trainee_id or status != "submitted"),
-        my_trainees=set() if current_user.has_role("admin") else set(trainee_ids_for_instructor(current_user.id)))
+        is_filtered=bool(category or trainee_id or status != "submitted"))
 
 
 @bp.post("/queue/approve")

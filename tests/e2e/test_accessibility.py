@@ -23,6 +23,7 @@ from tests.e2e.support import (
     axe_violations,
     describe,
     horizontal_overflow,
+    open_menu,
     sign_in,
     tab_through_main,
 )
@@ -124,7 +125,8 @@ def test_hours_form_in_tab_order_with_visible_focus(open_page):
     page = _open_as(open_page, "trainee")
     page.goto("/hours/")
     stops = tab_through_main(page, stop_at="BUTTON:Submit hours")
-    assert [s["key"] for s in stops] == ["entry_date", "minutes", "category", "supervisor_id", "setting",
+    assert [s["key"] for s in stops] == ["entry_date", "duration_hours", "duration_minutes", "category",
+                                         "supervisor_id", "setting",
                                          "case_code", "intraoral_lab", "screening_id", "notes",
                                          "BUTTON:Submit hours"]
 
@@ -142,8 +144,14 @@ def test_pages_reflow_at_200_percent_zoom(role, open_page, axe_source, refs):
         if overflow["scrollWidth"] > overflow["clientWidth"] + 1:
             problems.append(f"{path}: page is {overflow['scrollWidth']} px wide in a {overflow['clientWidth']} px "
                             f"viewport; too wide: {overflow['wide']}")
+        # Narrow: the navigation folds behind a Menu button (no script); unfolded, with every group opened, each of
+        # its links must be on screen.
+        open_menu(page)
         nav = page.get_by_role("navigation", name="Main")
         expect(nav).to_be_visible()
+        for summary in nav.locator("summary").all():
+            if summary.locator("xpath=..").get_attribute("open") is None:
+                summary.click()
         for item in nav.locator("a, button").all():
             box = item.bounding_box()
             if box is None or box["x"] < 0 or box["x"] + box["width"] > overflow["clientWidth"] + 1:

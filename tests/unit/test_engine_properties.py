@@ -66,7 +66,7 @@ def test_dental_hygienist_qualifies_for_both_endorsements():
     assert all(r.met for r in d.requirements)
     assert d.next_steps == []
     assert d.summary == "Eligible for certification with the extraoral and intraoral endorsements."
-    assert req(d, "P3").progress == "Route D: met through your verified dental hygienist licence"
+    assert req(d, "P3").progress == "Route D: met through your verified dental hygienist license"
     assert req(d, "J-WA-MT").progress == "not applicable"
     # A Washington massage-therapist rule does not concern a British Columbia hygienist: pages leave it out.
     assert not req(d, "J-WA-MT").applies and req(d, "P3").applies

@@ -122,8 +122,8 @@ DAY = timedelta(days=1)
         (LICENSE, {}, True, "current until", ""),
         (LICENSE, {"license_expires_on": TODAY}, True, f"current until {format_date(TODAY)}", ""),
         (LICENSE, {"license_expires_on": TODAY - DAY}, False, "expired on", "expired on"),
-        (LICENSE, {"license_number": None}, False, "not on file", "No licence"),
-        (LICENSE, {"license_number": ""}, False, "not on file", "No licence"),
+        (LICENSE, {"license_number": None}, False, "not on file", "No license"),
+        (LICENSE, {"license_number": ""}, False, "not on file", "No license"),
         (LICENSE, {"license_expires_on": None}, False, "expiry date not recorded", "cannot be shown to be current"),
         (OMT, {}, True, "verified, 28 hours", ""),
         (OMT, {"omt_hours": 40.0}, True, "verified, 40 hours", ""),
@@ -531,7 +531,7 @@ PAST, FUTURE = TODAY - timedelta(days=400), TODAY + timedelta(days=30)
 @pytest.mark.parametrize(
     ("profession", "agreements", "met", "progress", "reason"),
     [
-        ("dental_hygienist", (), True, "Route D: met through your verified dental hygienist licence",
+        ("dental_hygienist", (), True, "Route D: met through your verified dental hygienist license",
          ""),
         ("dentist", (agreement(1, "revoked"),), True, "Route D", ""),
         ("dental_therapist", (), True, "Route D", ""),
@@ -602,7 +602,7 @@ WA_MT = {"profession": "massage_therapist", "jurisdiction": "US-WA"}
     [
         (None, WA_MT, (), True, "Notice only: WAC 246-830-490", ""),
         (None, {"jurisdiction": "US-OR"}, (), True, "not applicable", ""),
-        (ENFORCED, WA_MT, (), False, "WAC 246-830-490: not recorded on your licence", "applies to you as a massage"),
+        (ENFORCED, WA_MT, (), False, "WAC 246-830-490: not recorded on your license", "applies to you as a massage"),
         (ENFORCED, WA_MT, ("wa-mt-intraoral-endorsement",), True, "recorded as meeting it", ""),
         (ENFORCED, {"jurisdiction": "US-OR"}, (), True, "not applicable", ""),
         (ENFORCED, {"jurisdiction": "US-WA", "profession": "dental_hygienist"}, (), True, "not applicable", ""),

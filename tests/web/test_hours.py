@@ -652,3 +652,15 @@ def test_trainee_history_is_paged(people):
     assert "30 min" in first  # durations read as hours and minutes
     second = _get(client, "/hours/?page=2").get_data(as_text=True)
     assert second.count('data-label="Entry"') == 3 and 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_the_queue_links_each_entry_to_a_record_its_reviewer_can_open(people):
+    entry = _submit(people)
+    db.session.commit()
+    sam = _signed_in(people.app, "sup@example.test")
+    page = _get(sam, "/hours/queue").get_data(as_text=True)
+    link = f'href="/trainees/{people.trainee.id}"'
+    assert link in page and entry.id
+    assert _get(sam, f"/trainees/{people.trainee.id}").status_code == 200  # naming a supervisor lets them act
+    admin_page = _get(_signed_in(people.app, "admin@example.test"), "/hours/queue").get_data(as_text=True)
+    assert f'href="/admin/trainees/{people.trainee.id}"' in admin_page

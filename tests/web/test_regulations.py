@@ -173,7 +173,7 @@ def test_wa_massage_therapist_needs_the_licence_endorsement_for_intraoral(ctx, c
     # Without the endorsement recorded on the licence, the enforced WA rule blocks the intraoral endorsement only.
     rule = _wa_mt(decision)
     assert not rule.met and rule.scope == "intraoral"
-    assert rule.progress == "WAC 246-830-490: not recorded on your licence"
+    assert rule.progress == "WAC 246-830-490: not recorded on your license"
     assert "massage therapist in Washington" in rule.reason
     assert decision.eligible is True and decision.endorsements == ["extraoral"]
     assert [r.id for r in decision.requirements if not r.met] == ["J-WA-MT"]
@@ -190,7 +190,7 @@ def test_wa_massage_therapist_needs_the_licence_endorsement_for_intraoral(ctx, c
     create_profile(user, profession="massage_therapist", jurisdiction="US-WA", endorsement=True)
     db.session.commit()
     decision = _decision(user)
-    assert _wa_mt(decision).met and "your licence is recorded as meeting it" in _wa_mt(decision).progress
+    assert _wa_mt(decision).met and "your license is recorded as meeting it" in _wa_mt(decision).progress
     assert decision.endorsements == ["extraoral", "intraoral"]
 
     # The same trainee practising in Oregon: the WA rule does not apply and no WA notice is shown.
