@@ -54,11 +54,13 @@ def pages_for(role: str, r: dict) -> list[str]:
     """The main pages a person in ``role`` uses (public pages are scanned signed out)."""
     return {
         "public": ["/", "/verify", "/verify?serial=not-a-serial", f"/verify/{r['serial']}", "/regulations",
-                   "/login", "/register"],
+                   "/login", "/register", "/regulations?q=zzz-no-such-rule"],
         "trainee": ["/dashboard", "/profile", "/program", f"/modules/{r['m1']}", "/hours/", "/screenings",
-                    "/certificates"],
-        "instructor": ["/hours/queue", "/gradebook", f"/trainees/{r['slp']}?competency=C2"],
-        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates", "/admin/users"],
+                    "/certificates", "/renewal", "/account"],
+        "instructor": ["/hours/queue", "/hours/queue?status=approved", "/gradebook",
+                       f"/trainees/{r['slp']}?competency=C2"],
+        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates",
+                  "/admin/certificates?q=nobody-by-this-name", "/hours/queue", "/admin/users"],
         "board": ["/board/bulk"],
     }[role]
 
