@@ -101,3 +101,25 @@ def test_after_passing_the_next_module_is_offered_and_the_dashboard_says_finishe
     assert "This is the last module." in last and "Next module:" not in last
     dashboard = page_text(client.get("/dashboard"))
     assert "Every module is passed." in dashboard and "Continue the modules" not in dashboard
+
+
+def test_admin_refusal_reads_as_a_short_list_of_titles(app, ctx, program):
+    from datetime import timedelta
+
+    from lms.certificates import applications
+    from lms.providers.models import ProviderProfile
+    from tests.web.test_certificates import qualified_trainee
+
+    trainee = qualified_trainee()
+    create_user("admin", email="boss@example.test")
+    application = applications.apply(trainee, program_id="omr")
+    # The CPR card lapses while the application waits.
+    profile = db.session.execute(db.select(ProviderProfile).filter_by(user_id=trainee.id)).scalar_one()
+    profile.cpr_expires_on = date.today() - timedelta(days=1)
+    db.session.commit()
+
+    admin = signed_in_client(app, "boss@example.test")
+    resp = admin.post(f"/admin/applications/{application.id}", data={"decision": "approve"}, follow_redirects=True)
+    text = page_text(resp)
+    assert ('<div class="flash flash-error"><p>The trainee is no longer eligible. Still open:</p>'
+            '<ul><li>Current CPR/BLS (in person)</li></ul></div>') in text
