@@ -200,6 +200,10 @@ def register_request_hooks(app: Flask) -> None:
 
     uploads.init_app(app)
 
+    from lms.core import formatting  # date, datetime, hours filters: one readable format in every page
+
+    formatting.register(app)
+
     @app.context_processor
     def _globals():
         from lms.core.templating import template_globals

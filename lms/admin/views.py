@@ -161,21 +161,14 @@ def decide_application(application_id: int):
 @bp.get("/certificates")
 @role_required("admin")
 def certificates():
+    from lms.certificates.queries import search_certificates
+
     page = page_number()
-    certs = (
-        db.session.execute(
-            db.select(Certificate)
-            .options(db.selectinload(Certificate.revocation))
-            .order_by(Certificate.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-        .scalars()
-        .all()
-    )
+    q = request.args.get("q", "").strip()[:200]
+    certs, has_next = search_certificates(q, page=page, per_page=PAGE_SIZE)
     return render_template(
         "admin/certificates.html", certificates=certs, status_of=verification.status_of, form=FlaskForm(), page=page,
-        categories=REVOCATION_CATEGORIES,
+        categories=REVOCATION_CATEGORIES, q=q, has_next=has_next,
     )
 
 

@@ -40,7 +40,11 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    # The display name, shown everywhere in the interface. The legal name printed on certificates is the
+    # provider profile's ``legal_name`` (see README, "One name per person").
     name: Mapped[str] = mapped_column(sa.String(200))
+    # IANA zone in which this person reads times (stored times stay UTC); checked with zoneinfo on save.
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.TRAINEE.value)
     # Profession of instructors and assessors (trainees keep theirs on the provider profile).
     profession: Mapped[str | None] = mapped_column(sa.String(40))

@@ -89,6 +89,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def set_time_zone(user: User, zone_name: str) -> None:
+    """Show ``user`` every time in ``zone_name`` (an IANA name such as ``America/Toronto``); stored times stay UTC."""
+    from lms.core.formatting import valid_zone
+
+    zone_name = (zone_name or "").strip()
+    if not valid_zone(zone_name):
+        raise AccountError("Choose a time zone from the list, such as America/Toronto or Europe/Paris.")
+    user.time_zone = zone_name
+    db.session.flush()
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise AccountError("Your current password is not correct.")

@@ -1,6 +1,7 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 
 from lms.auth import email_flows, operations, throttle
 from lms.auth.forms import (
@@ -15,6 +16,7 @@ from lms.auth.sessions import start_session
 from lms.core import i18n
 from lms.core.i18n import N_
 from lms.core.security import safe_next
+from lms.core.views import act_and_redirect
 from lms.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -197,6 +199,19 @@ def resend_verification():
     db.session.commit()
     flash(_("We sent a new link to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/time-zone")
+@login_required
+def set_time_zone():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    zone_name = request.form.get("time_zone", "")[:64]
+    return act_and_redirect(
+        lambda: operations.set_time_zone(current_user, zone_name),
+        target=url_for("auth.account"),
+        success=lambda _: f"Times are now shown in {current_user.time_zone}.",
+    )
 
 
 @bp.post("/account/email")

@@ -24,26 +24,45 @@ ALREADY_PENDING = "Your application is already waiting for an administrator."
 
 
 class ApplicationError(ValueError):
-    pass
+    """Why an application cannot go ahead; a message with several points has one point per line."""
 
 
-def apply(trainee, *, program_id: str) -> CertificateApplication:
-    require_verified(trainee, ApplicationError)
+NOT_ENROLLED = "You are not enrolled in the program yet. Enroll first, from the Modules page."
+NOT_ELIGIBLE = "You are not eligible yet. What to do next:"
+
+
+def reasons_not_to_apply(trainee, *, program_id: str) -> list[str]:
+    """Why ``trainee`` cannot apply now, each reason a sentence (an empty list: they can apply).
+
+    The page shows these beside a disabled button; ``apply`` refuses with the same words. Not being eligible
+    yields its heading followed by the decision's next steps, one item each.
+    """
+    try:
+        require_verified(trainee, ApplicationError)
+    except ApplicationError as exc:
+        return [str(exc)]
     if current_certificate(trainee.id, program_id):
-        raise ApplicationError("You already hold a current certificate.")
+        return ["You already hold a current certificate."]
     pending = db.session.execute(sa.select(CertificateApplication.id).filter_by(
         trainee_id=trainee.id, program_id=program_id, status="pending").limit(1)).first()
     if pending:
-        raise ApplicationError(ALREADY_PENDING)
+        return [ALREADY_PENDING]
     revoked = revoked_certificate(trainee.id, program_id)
     if revoked is not None and revoked.revocation.blocks_reissue:
-        raise ApplicationError(f"Your certificate {revoked.serial} was revoked "
-                               f"({revoked.revocation.category_label.lower()}). You can apply again once an "
-                               "administrator has cleared that revocation.")
+        return [f"Your certificate {revoked.serial} was revoked ({revoked.revocation.category_label.lower()}). "
+                "You can apply again once an administrator has cleared that revocation."]
     td = decision_for(trainee, program_id)
-    if td.decision is None or not td.decision.eligible:
-        steps = " ".join(td.decision.next_steps[:3]) if td.decision else "Enroll in the program first."
-        raise ApplicationError("You are not eligible yet. " + steps)
+    if td.decision is None:
+        return [NOT_ENROLLED]
+    if not td.decision.eligible:
+        return [NOT_ELIGIBLE, *td.decision.next_steps]
+    return []
+
+
+def apply(trainee, *, program_id: str) -> CertificateApplication:
+    reasons = reasons_not_to_apply(trainee, program_id=program_id)
+    if reasons:
+        raise ApplicationError("\n".join(reasons))
     app = CertificateApplication(trainee_id=trainee.id, program_id=program_id)
     try:
         # A partial unique index allows one pending application per trainee and program: when two requests race,
@@ -70,7 +89,8 @@ def decide(application: CertificateApplication, *, approve: bool, actor, note: s
             result = issue_certificate(application.trainee, actor=actor, program_id=application.program_id,
                                        reissue_reason=note if revoked is not None else None)
         except NotEligible as exc:
-            raise ApplicationError("The trainee is no longer eligible: " + str(exc)) from exc
+            still_open = [r.title for r in exc.decision.open_requirements if r.applies] if exc.decision else [str(exc)]
+            raise ApplicationError("\n".join(["The trainee is no longer eligible. Still open:", *still_open])) from exc
         application.certificate_id = result.certificate.id
     elif not note.strip():
         raise ApplicationError("Give the trainee a reason for declining.")

@@ -37,11 +37,19 @@ def _board_user():
 @bp.get("/certificates")
 @role_required("trainee")
 def mine():
+    return _mine_page()
+
+
+def _mine_page(status: int = 200):
+    from lms.certificates.applications import reasons_not_to_apply
+
     applications = db.session.execute(
         db.select(CertificateApplication).filter_by(trainee_id=current_user.id)
         .order_by(CertificateApplication.id.desc())).scalars().all()
     return render_template("certificates/mine.html", certificates=certificates_for(current_user.id),
-                           applications=applications, status_of=verification.status_of, form=FlaskForm())
+                           applications=applications, status_of=verification.status_of, form=FlaskForm(),
+                           blockers=reasons_not_to_apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"])
+                           ), status
 
 
 @bp.post("/certificates/apply")

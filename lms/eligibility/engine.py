@@ -67,6 +67,22 @@ class Decision:
         """Requirements that are not met (blocking or not), in standard order."""
         return [r for r in self.requirements if not r.met]
 
+    @property
+    def applicable(self) -> list[RequirementResult]:
+        """The requirements that concern this trainee (rules of other jurisdictions and professions left out)."""
+        return [r for r in self.requirements if r.applies]
+
+    def groups(self) -> list[tuple[str, list[RequirementResult]]]:
+        """Applicable requirements grouped by scope (certificate first, then endorsements in standard order).
+
+        The certificate group's size is the count the summary speaks of, so a page shows one agreed number.
+        """
+        out: dict[str, list[RequirementResult]] = {}
+        for r in self.applicable:
+            out.setdefault(r.scope, []).append(r)
+        order = [CERTIFICATE_SCOPE, *(s for s in out if s != CERTIFICATE_SCOPE)]
+        return [(scope, out[scope]) for scope in order if scope in out]
+
 
 def hours_by_category(facts: TraineeFacts) -> dict[str, float]:
     """Approved, non-superseded hours per category, rounded to 2 decimals.
@@ -181,10 +197,6 @@ def _next_steps(open_by_scope: Mapping[str, list[RequirementResult]], endorsemen
     return steps
 
 
-def _ids(results: Sequence[RequirementResult]) -> str:
-    return ", ".join(r.id for r in results)
-
-
 def _summary(
     eligible: bool,
     endorsements: list[str],
@@ -195,17 +207,17 @@ def _summary(
     if not eligible:
         open_cert = open_by_scope.get(CERTIFICATE_SCOPE, [])
         if open_cert:
-            total = sum(1 for r in blocking if r.scope == CERTIFICATE_SCOPE)
+            total = sum(1 for r in blocking if r.scope == CERTIFICATE_SCOPE and r.applies)
             return (
                 f"Not yet eligible: {len(open_cert)} of {total} certificate "
-                f"{plural(total, 'requirement')} still open ({_ids(open_cert)})."
+                f"{plural(total, 'requirement')} still open."
             )
         open_base = open_by_scope.get(BASE_ENDORSEMENT, [])
         if not open_base:
             return f"Not yet eligible: the endorsements the {BASE_ENDORSEMENT} endorsement depends on are not met."
         return (
             f"Not yet eligible: the {BASE_ENDORSEMENT} endorsement has {len(open_base)} "
-            f"{plural(len(open_base), 'requirement')} still open ({_ids(open_base)})."
+            f"{plural(len(open_base), 'requirement')} still open."
         )
     text = f"Eligible for certification with the {join_words(endorsements)} {plural(len(endorsements), 'endorsement')}."
     if not endorsements:
@@ -217,7 +229,7 @@ def _summary(
         if open_own:
             text += (
                 f" The {endorsement_id} endorsement is not yet met: {len(open_own)} "
-                f"{plural(len(open_own), 'requirement')} still open ({_ids(open_own)})."
+                f"{plural(len(open_own), 'requirement')} still open."
             )
         else:
             needs = [str(e) for e in endorsement_defs[endorsement_id].get("requires_endorsements") or ()]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from lms.core.formatting import format_date
+
 # Hour-entry states as stored by the hours ledger.
 HOUR_APPROVED = "approved"
 HOUR_SUBMITTED = "submitted"
@@ -114,7 +116,7 @@ class AgreementFact:
     def label(self) -> str:
         """How a person recognises the agreement: whom it is with and when it runs (never a database id)."""
         who = self.dentist_name or "a dental professional"
-        return f"the agreement with {who} ({self.valid_from.isoformat()} to {self.valid_until.isoformat()})"
+        return f"the agreement with {who} ({format_date(self.valid_from)} to {format_date(self.valid_until)})"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from lms.core.formatting import format_date
 from lms.eligibility.facts import TraineeFacts
-from lms.eligibility.rules import RequirementResult
+from lms.eligibility.rules import RequirementResult, capitalise, plural
 from lms.eligibility.summative import lapse_result, reobservation_result
 
 TOPIC_LABELS = {"orofacial": "orofacial, TMD or intraoral", "ethics": "ethics and consent",
@@ -64,12 +65,12 @@ def evaluate_renewal(standard: dict, facts: TraineeFacts, cert: CertificateFact,
     in_window = opens <= on <= closes
     reqs.append(_req(
         "R-WINDOW", "Renewal window", in_window,
-        f"Renewal is open from {opens.isoformat()} to {closes.isoformat()}",
+        f"Renewal is open from {format_date(opens)} to {format_date(closes)}",
         reason=("It is too early to renew." if on < opens else
                 f"More than {grace} days have passed since expiry, so the certificate cannot be renewed; a lapse of "
                 "more than one cycle also needs the written exam (requirement EXAM) and the observations listed "
                 "under R-LAPSE again."),
-        next_step=f"Come back on or after {opens.isoformat()}." if on < opens else "Contact an administrator."))
+        next_step=f"Come back on or after {format_date(opens)}." if on < opens else "Contact an administrator."))
     reobserve = reobservation_result(standard, facts, first_issued_on=cert.first_issued_on or cert.issued_on,
                                      issued_on=cert.issued_on, expires_on=cert.expires_on)
     lapse = lapse_result(standard, facts, expires_on=cert.expires_on)
@@ -78,26 +79,26 @@ def evaluate_renewal(standard: dict, facts: TraineeFacts, cert: CertificateFact,
     total = sum(c.hours for c in credits)
     need = float(rule.get("ce_hours", 0))
     reqs.append(_req("R-CE", "Continuing education for the cycle", total >= need,
-                     f"Continuing education: {_fmt(total)} of {_fmt(need)} hours",
-                     reason=f"{_fmt(total)} verified hours completed since {cert.issued_on.isoformat()}; "
+                     f"Continuing education: {_fmt(total)} of {_fmt(need)} {plural(need, 'hour')}",
+                     reason=f"{_fmt(total)} verified hours completed since {format_date(cert.issued_on)}; "
                             f"{_fmt(need)} needed.",
                      next_step=f"Complete and record {_fmt(need - total)} more hours of continuing education."))
     for topic, minimum in sorted(rule.get("sub_minimums", {}).items()):
         got = sum(c.hours for c in credits if c.topic == topic)
         label = TOPIC_LABELS.get(topic, topic)
         reqs.append(_req(f"R-CE-{topic}", f"Continuing education in {label}", got >= float(minimum),
-                         f"{label.capitalize()}: {_fmt(got)} of {_fmt(float(minimum))} hours",
+                         f"{capitalise(label)}: {_fmt(got)} of {_fmt(float(minimum))} {plural(float(minimum), 'hour')}",
                          reason=f"At least {_fmt(float(minimum))} hours must be in {label}.",
                          next_step=f"Record {_fmt(float(minimum) - got)} more hours in {label}."))
     lic_ok = bool(facts.license_number) and facts.license_expires_on is not None and facts.license_expires_on >= on
-    reqs.append(_req("R-LICENSE", "Current licence", lic_ok,
-                     f"Licence current until {facts.license_expires_on.isoformat()}" if facts.license_expires_on
-                     else "Licence expiry not recorded",
-                     reason="Renewal needs a current licence or registration.",
-                     next_step="Update your licence and its expiry date on your profile."))
+    reqs.append(_req("R-LICENSE", "Current license", lic_ok,
+                     f"License current until {format_date(facts.license_expires_on)}" if facts.license_expires_on
+                     else "License expiry not recorded",
+                     reason="Renewal needs a current license or registration.",
+                     next_step="Update your license and its expiry date on your profile."))
     cpr_ok = facts.cpr_expires_on is not None and facts.cpr_expires_on >= on
     reqs.append(_req("R-CPR", "Current CPR/BLS", cpr_ok,
-                     f"CPR/BLS current until {facts.cpr_expires_on.isoformat()}" if facts.cpr_expires_on
+                     f"CPR/BLS current until {format_date(facts.cpr_expires_on)}" if facts.cpr_expires_on
                      else "CPR/BLS expiry not recorded",
                      reason="Renewal needs a current in-person CPR or BLS card.",
                      next_step="Renew your CPR/BLS card and record its expiry on your profile."))
@@ -114,7 +115,7 @@ def evaluate_renewal(standard: dict, facts: TraineeFacts, cert: CertificateFact,
                                 "dental professional.",
                          next_step="Upload a current collaboration agreement and have it verified."))
     eligible = all(r.met for r in reqs)
-    open_ids = [r.id for r in reqs if not r.met]
+    still_open = [r.title for r in reqs if not r.met]
     summary = ("Ready to renew." if eligible else
-               f"Not ready to renew: {len(open_ids)} requirement(s) open ({', '.join(open_ids)}).")
+               f"Not ready to renew: {len(still_open)} of {len(reqs)} {plural(len(reqs), 'requirement')} still open.")
     return RenewalDecision(eligible, reqs, summary, opens, closes)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
+from lms.core.formatting import format_date
 from lms.eligibility.competency import CompetencyStatus, sign_off
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
@@ -75,6 +76,16 @@ class RequirementResult:
     progress: str  # e.g. "Clinical intraoral hours: 12.5 of 20"
     reason: str = ""  # why it is unmet; empty when met
     next_step: str = ""  # what to do next; empty when met
+
+    @property
+    def applies(self) -> bool:
+        """False for a rule of another jurisdiction or profession: it is met by not concerning the trainee, and pages
+        leave it out (a Washington trainee never reads an Ohio rule)."""
+        return not self.progress.startswith(NOT_APPLICABLE)
+
+
+# The progress text of a met jurisdiction rule that does not concern the trainee.
+NOT_APPLICABLE = "not applicable"
 
 
 def _approved(facts: TraineeFacts) -> list[HourFact]:
@@ -236,7 +247,7 @@ def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
     who = profession_label(facts.profession if facts.profession in professions else (professions or [None])[0])
     summary = str(rule.get("summary") or "").strip().rstrip(".")
     verified = rule.get("verified_on")
-    verified_text = verified.isoformat() if isinstance(verified, date) else str(verified or "date unknown")
+    verified_text = format_date(verified) if verified else "date unknown"
     extra = ""
     if str(rule.get("status") or "").lower() in UNCONFIRMED_RULE_STATUSES:
         extra = "; wording not yet confirmed at the source"
@@ -244,26 +255,26 @@ def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
 
 
 def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
-    """(progress, reason, next step) when the newest licence record is not verified; None otherwise."""
+    """(progress, reason, next step) when the newest license record is not verified; None otherwise."""
     lic = facts.licence
     if lic is None or lic.status == "verified":
         return None
     claimed = f"{profession_label(lic.profession)}, {jurisdiction_label(lic.jurisdiction)}, number {lic.number}"
     if lic.status == "rejected":
         why = f": {lic.decision_reason}" if lic.decision_reason else ""
-        reason = f"Your licence details ({claimed}) were not accepted at verification{why}."
-        return ("Licence: not accepted", reason,
-                "Correct your licence details on your profile and attach evidence of the licence")
+        reason = f"Your license details ({claimed}) were not accepted at verification{why}."
+        return ("License: not accepted", reason,
+                "Correct your license details on your profile and attach evidence of the license")
     if lic.changed_after_verification:
-        when = f" on {lic.submitted_on.isoformat()}" if lic.submitted_on else ""
-        reason = (f"Your licence details changed{when} ({claimed}), so the licence needs verification again. "
+        when = f" on {format_date(lic.submitted_on)}" if lic.submitted_on else ""
+        reason = (f"Your license details changed{when} ({claimed}), so the license needs verification again. "
                   "Until an admin has checked it with the licensing body, requirements that depend on your "
-                  "profession, licence or jurisdiction are not met.")
+                  "profession, license or jurisdiction are not met.")
     else:
-        reason = (f"Your licence ({claimed}) needs verification: an admin checks it with the licensing body "
+        reason = (f"Your license ({claimed}) needs verification: an admin checks it with the licensing body "
                   "before anything rests on it.")
-    return ("Licence: waiting for verification", reason,
-            "Wait for an admin to verify your licence (attach evidence of it on your profile to speed this up)")
+    return ("License: waiting for verification", reason,
+            "Wait for an admin to verify your license (attach evidence of it on your profile to speed this up)")
 
 
 def not_regulated_rule(ctx: Context, facts: TraineeFacts) -> Mapping[str, Any] | None:
@@ -372,12 +383,12 @@ class ProfessionRule(Rule):
             )
             step = "Contact an admin if you hold a regulated health profession in another jurisdiction"
             return self.unmet(req, ctx, f"Profession: {label}, not regulated in {place}", reason, step)
-        return self.met(req, ctx, f"Profession: {label} (verified licence)")
+        return self.met(req, ctx, f"Profession: {label} (verified license)")
 
 
 @register
 class LicenseCurrentRule(Rule):
-    """``license_current`` {}: a licence number is on file and its expiry date is today or later."""
+    """``license_current`` {}: a license number is on file and its expiry date is today or later."""
 
     type = "license_current"
 
@@ -387,18 +398,18 @@ class LicenseCurrentRule(Rule):
         if not number and unverified:
             return self.unmet(req, ctx, unverified[0], unverified[1], unverified[2])
         if not number:
-            reason = "No licence or registration number is recorded."
-            step = "Add your licence or registration number and its expiry date to your profile"
-            return self.unmet(req, ctx, "Licence: not on file", reason, step)
+            reason = "No license or registration number is recorded."
+            step = "Add your license or registration number and its expiry date to your profile"
+            return self.unmet(req, ctx, "License: not on file", reason, step)
         if expires is None:
-            reason = "The licence expiry date is not recorded, so the licence cannot be shown to be current."
-            step = "Add your licence expiry date to your profile"
-            return self.unmet(req, ctx, "Licence: expiry date not recorded", reason, step)
+            reason = "The license expiry date is not recorded, so the license cannot be shown to be current."
+            step = "Add your license expiry date to your profile"
+            return self.unmet(req, ctx, "License: expiry date not recorded", reason, step)
         if expires < ctx.today:
-            reason = f"Your licence expired on {expires.isoformat()}."
-            step = "Renew your licence and update its expiry date in your profile"
-            return self.unmet(req, ctx, f"Licence: expired on {expires.isoformat()}", reason, step)
-        return self.met(req, ctx, f"Licence: verified, current until {expires.isoformat()}")
+            reason = f"Your license expired on {format_date(expires)}."
+            step = "Renew your license and update its expiry date in your profile"
+            return self.unmet(req, ctx, f"License: expired on {format_date(expires)}", reason, step)
+        return self.met(req, ctx, f"License: verified, current until {format_date(expires)}")
 
 
 @register
@@ -454,12 +465,12 @@ class OmtRecencyRule(Rule):
             earliest = ref.replace(year=ref.year - years, day=28)
         when = "enrollment" if facts.enrolled_on else "today"
         if completed >= earliest:
-            return self.met(req, ctx, f"{label}: completed {completed.isoformat()}, within {years} years of {when}")
-        reason = (f"Your OMT course was completed on {completed.isoformat()}, more than {years} years before "
-                  f"{when} ({ref.isoformat()}). The course must be recent, or you must show active OMT practice.")
+            return self.met(req, ctx, f"{label}: completed {format_date(completed)}, within {years} years of {when}")
+        reason = (f"Your OMT course was completed on {format_date(completed)}, more than {years} years before "
+                  f"{when} ({format_date(ref)}). The course must be recent, or you must show active OMT practice.")
         step = ("Send evidence of active OMT practice (such as a practice attestation signed by your employer or "
                 "regulator) for an admin to record, or complete a new OMT foundation course")
-        return self.unmet(req, ctx, f"{label}: completed {completed.isoformat()}", reason, step)
+        return self.unmet(req, ctx, f"{label}: completed {format_date(completed)}", reason, step)
 
 
 @register
@@ -474,9 +485,9 @@ class CprCurrentRule(Rule):
         if expires is None:
             return self.unmet(req, ctx, "CPR/BLS: not on file", "No CPR/BLS card is on file.", step)
         if expires < ctx.today:
-            reason = f"Your CPR/BLS card expired on {expires.isoformat()}."
-            return self.unmet(req, ctx, f"CPR/BLS: expired on {expires.isoformat()}", reason, step)
-        return self.met(req, ctx, f"CPR/BLS: current until {expires.isoformat()}")
+            reason = f"Your CPR/BLS card expired on {format_date(expires)}."
+            return self.unmet(req, ctx, f"CPR/BLS: expired on {format_date(expires)}", reason, step)
+        return self.met(req, ctx, f"CPR/BLS: current until {format_date(expires)}")
 
 
 @register
@@ -565,7 +576,7 @@ class ApprovedHoursRule(Rule):
             reason += " Module lab sessions count once the instructor who ran them records your attendance."
         step = f"Log and get approval for {fmt_hours(short)} more {label} {plural(short / 60, 'hour')}"
         if early:
-            start = ctx.facts.hours_count_from.isoformat() if ctx.facts.hours_count_from else "your enrollment"
+            start = format_date(ctx.facts.hours_count_from) if ctx.facts.hours_count_from else "your enrollment"
             reason += (f" {fmt_hours(early)} approved {plural(early / 60, 'hour')} dated before {start} "
                        "(before enrollment) do not count.")
             step += (", or, if the earlier hours belong to this program's training, ask an admin to record advanced "
@@ -651,10 +662,10 @@ class CompetencyRule(Rule):
                 f"{s.passing} so far."
             )
         if s.breaking_observation is not None:
-            day, why = s.breaking_observation.observed_on.isoformat(), "; ".join(s.breaking_reasons)
+            day, why = format_date(s.breaking_observation.observed_on), "; ".join(s.breaking_reasons)
             parts.append(f"The observation on {day} did not pass ({why}), so observations before it no longer count.")
         elif s.reset_by is not None and s.passing < s.required:
-            day = s.reset_by.observed_on.isoformat()
+            day = format_date(s.reset_by.observed_on)
             parts.append(f"A critical failure on {day} reset the count; only observations after it count.")
         if s.passing == 0:
             return " ".join(parts)  # with nothing passed yet, the next step lists the other conditions
@@ -703,9 +714,9 @@ def agreement_problem(agreement: AgreementFact, today: date) -> str:
             f"{ref} is with {with_article(profession_label(agreement.dentist_profession))}, not a dental professional"
         )
     if agreement.valid_until < today:
-        return f"{ref} expired on {agreement.valid_until.isoformat()}"
+        return f"{ref} expired on {format_date(agreement.valid_until)}"
     if agreement.valid_from > today:
-        return f"{ref} only takes effect on {agreement.valid_from.isoformat()}"
+        return f"{ref} only takes effect on {format_date(agreement.valid_from)}"
     return ""
 
 
@@ -713,7 +724,7 @@ def agreement_problem(agreement: AgreementFact, today: date) -> str:
 class ScreeningRouteRule(Rule):
     """``screening_route`` {}: Route D or Route N for intraoral screening (prerequisite P3).
 
-    Route D: the trainee's profession is a dental one, so the licence covers oral-health screening.
+    Route D: the trainee's profession is a dental one, so the license covers oral-health screening.
     Route N: anyone else needs a verified, current, unrevoked collaboration agreement with a licensed
     dental professional. Pending, rejected, revoked, expired and not-yet-valid agreements do not count,
     and the reason names each one and why.
@@ -725,19 +736,19 @@ class ScreeningRouteRule(Rule):
         facts = ctx.facts
         if facts.is_dental:
             label = profession_label(facts.profession)
-            return self.met(req, ctx, f"Route D: met through your verified {label} licence")
+            return self.met(req, ctx, f"Route D: met through your verified {label} license")
         lic = facts.licence
         if lic is not None and lic.status != "verified" and lic.profession in DENTAL_PROFESSIONS:
             who = with_article(profession_label(lic.profession))
-            reason = (f"Route D needs a verified dental licence. Your licence as {who} has not been verified, so "
+            reason = (f"Route D needs a verified dental license. Your license as {who} has not been verified, so "
                       "it cannot stand for oral-health screening yet.")
-            step = "Wait for an admin to verify your licence, or use Route N with a collaborating dental professional"
-            return self.unmet(req, ctx, "Route D: licence waiting for verification", reason, step)
+            step = "Wait for an admin to verify your license, or use Route N with a collaborating dental professional"
+            return self.unmet(req, ctx, "Route D: license waiting for verification", reason, step)
         agreements = sorted(facts.agreements, key=lambda a: (a.valid_from, a.valid_until, a.dentist_name, a.status))
         valid = [a for a in agreements if not agreement_problem(a, ctx.today)]
         if valid:
             best = max(valid, key=lambda a: (a.valid_until, a.id))
-            who, until = profession_label(best.dentist_profession), best.valid_until.isoformat()
+            who, until = profession_label(best.dentist_profession), format_date(best.valid_until)
             name = best.dentist_name or with_article(who)
             return self.met(
                 req,
@@ -751,7 +762,7 @@ class ScreeningRouteRule(Rule):
                 f"Intraoral work needs Route D or Route N screening. Your profession ({who}) is not a dental one "
                 "(Route D), and no collaboration agreement with a licensed dental professional is on file (Route N)."
             )
-            step = f"{upload}, or, if you hold a dental licence, record your dental profession (Route D)"
+            step = f"{upload}, or, if you hold a dental license, record your dental profession (Route D)"
             return self.unmet(req, ctx, "Route N: no collaboration agreement on file", reason, step)
         problems = "; ".join(agreement_problem(a, ctx.today) for a in agreements)
         reason = (
@@ -768,9 +779,9 @@ class JurisdictionRuleRule(Rule):
     """``jurisdiction_rule`` {rule: id}: a rule of the trainee's jurisdiction, enforced only on request.
 
     It blocks only when the standard lists the rule id in ``jurisdiction_rules_enforced`` and the rule
-    applies to the trainee (same jurisdiction and profession). The engine cannot see a licence's
+    applies to the trainee (same jurisdiction and profession). The engine cannot see a license's
     endorsements, so an enforced, applicable rule is met only when its id is among the attestations
-    (rules the trainee's licence is recorded as satisfying). Otherwise it is met and reported as
+    (rules the trainee's license is recorded as satisfying). Otherwise it is met and reported as
     "not applicable" or "notice only"; the engine adds the notice text itself.
     """
 
@@ -784,26 +795,26 @@ class JurisdictionRuleRule(Rule):
         enforced = rule_id in ctx.enforced_rules
         rule = ctx.jurisdiction_rules.get(rule_id)
         if rule is None and not enforced:
-            return self.met(req, ctx, "not applicable (rule not in the jurisdiction data)")
+            return self.met(req, ctx, f"{NOT_APPLICABLE} (rule not in the jurisdiction data)")
         if rule is None:
             # Enforced but unknown: fail closed, the standard relies on a rule nobody can check.
             reason = f"The standard enforces jurisdiction rule {rule_id}, but it is not in the jurisdiction data."
             return self.unmet(req, ctx, "Jurisdiction rule not found", reason, ASK_ADMIN_STEP)
         if not rule_applies(rule, ctx.facts):
-            return self.met(req, ctx, "not applicable")
+            return self.met(req, ctx, NOT_APPLICABLE)
         cite = short_cite(rule)
         if not enforced:
             return self.met(req, ctx, f"Notice only: {cite} applies to you but this standard does not enforce it")
         if rule_id in ctx.attestations:
-            return self.met(req, ctx, f"{cite}: your licence is recorded as meeting it")
+            return self.met(req, ctx, f"{cite}: your license is recorded as meeting it")
         who = profession_label(ctx.facts.profession)
         summary = str(rule.get("summary") or "").strip().rstrip(".")
         reason = (
             f"{cite} applies to you as {with_article(who)} in {jurisdiction_label(ctx.facts.jurisdiction)}: {summary}. "
-            "Your licence is not recorded as meeting it."
+            "Your license is not recorded as meeting it."
         )
-        step = f"Send evidence that your licence meets {cite} (such as the endorsement on it) for an admin to record"
-        return self.unmet(req, ctx, f"{cite}: not recorded on your licence", reason, step)
+        step = f"Send evidence that your license meets {cite} (such as the endorsement on it) for an admin to record"
+        return self.unmet(req, ctx, f"{cite}: not recorded on your license", reason, step)
 
 
 # --------------------------------------------------------------------------- documented cases

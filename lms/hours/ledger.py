@@ -199,6 +199,16 @@ def entries_for(trainee_id: int) -> list[HourEntry]:
     return list(db.session.execute(_entries_query(trainee_id)).scalars())
 
 
+PAGE_SIZE = 20
+
+
+def entries_page(trainee_id: int, page: int, per_page: int = PAGE_SIZE) -> tuple[list[HourEntry], bool]:
+    """One page of a trainee's ledger, newest first, and whether a later page exists (one query: a row more)."""
+    rows = list(db.session.execute(_entries_query(trainee_id).limit(per_page + 1)
+                                   .offset((page - 1) * per_page)).scalars())
+    return rows[:per_page], len(rows) > per_page
+
+
 OPEN_STATES = ("submitted", "needs_info")
 
 
@@ -214,6 +224,59 @@ def recent_and_open(trainee_id: int, recent: int = 10) -> tuple[list[HourEntry],
 
 def superseded_ids(trainee_id: int) -> set[int]:
     return set(db.session.execute(superseded_ids_query(trainee_id)).scalars())
+
+
+def _supervised(actor):
+    q = sa.select(HourEntry)
+    return q if actor.has_role("admin") else q.where(HourEntry.supervisor_id == actor.id)
+
+
+def queue_for(actor, *, status: str = "submitted", trainee_id: int | None = None, category: str | None = None,
+              page: int = 1, per_page: int = PAGE_SIZE) -> tuple[list[HourEntry], bool]:
+    """Entries ``actor`` supervises (an admin: every entry), filtered, oldest submission first; and whether a later
+    page exists."""
+    q = _supervised(actor).where(HourEntry.status == status)
+    if trainee_id is not None:
+        q = q.where(HourEntry.trainee_id == trainee_id)
+    if category is not None:
+        q = q.where(HourEntry.category == category)
+    q = q.options(selectinload(HourEntry.trainee), selectinload(HourEntry.supervisor),
+                  selectinload(HourEntry.screening))
+    rows = list(db.session.execute(q.order_by(HourEntry.submitted_at, HourEntry.id)
+                                   .limit(per_page + 1).offset((page - 1) * per_page)).scalars())
+    return rows[:per_page], len(rows) > per_page
+
+
+def queue_trainees(actor) -> list[tuple[int, str]]:
+    """(id, display name) of the trainees whose entries ``actor`` supervises, for the queue's filter."""
+    from lms.auth.models import User
+
+    ids = _supervised(actor).with_only_columns(HourEntry.trainee_id).distinct().scalar_subquery()
+    return [(i, n) for i, n in db.session.execute(
+        sa.select(User.id, User.name).where(User.id.in_(ids)).order_by(User.name, User.id).limit(500))]
+
+
+def approve_many(entry_ids: list[int], *, actor) -> tuple[list[HourEntry], list[tuple[int, str]]]:
+    """Approve several entries, each through ``decide`` (the same checks, audit record and notice as one by one).
+
+    Each approval runs in its own savepoint, so one refused entry leaves the others approved. Returns the approved
+    entries and (id, reason) for the refused ones; an entry the actor does not supervise reads as not found.
+    """
+    approved: list[HourEntry] = []
+    refused: list[tuple[int, str]] = []
+    for entry_id in dict.fromkeys(entry_ids):
+        entry = db.session.get(HourEntry, entry_id)
+        if entry is None or not (actor.has_role("admin") or entry.supervisor_id == actor.id):
+            refused.append((entry_id, "No such entry in your queue."))
+            continue
+        try:
+            with db.session.begin_nested():
+                decide(entry, "approved", actor=actor)
+        except LedgerError as exc:
+            refused.append((entry_id, str(exc)))
+            continue
+        approved.append(entry)
+    return approved, refused
 
 
 def pending_for(actor) -> list[HourEntry]:

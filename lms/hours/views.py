@@ -1,13 +1,15 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from lms.auth.models import User
+from lms.core.params import ascii_int, page_number
 from lms.core.security import role_required
 from lms.core.views import act_and_redirect
 from lms.extensions import db
 from lms.hours import attendance, ledger
 from lms.hours.forms import AttendanceForm, HourDecisionForm, HourEntryForm
-from lms.hours.models import HourEntry
+from lms.hours.models import CATEGORY_LABELS, STATUS_LABELS, HourEntry
 from lms.screening.models import Screening
 from lms.training.models import Program
 from lms.training.operations import get_enrollment, online_credits
@@ -62,7 +64,8 @@ def _page(form, corrects=None, status=200):
     from lms.standards.queries import hour_targets_for_user
 
     program, enrollment = _context()
-    entries = ledger.entries_for(current_user.id)
+    page = page_number()
+    entries, has_next = ledger.entries_page(current_user.id, page)
     # The same hours the decision counts: approved, not superseded, dated from the enrollment (or advanced standing).
     minutes = ledger.counted_minutes_by_category(
         current_user.id, hours_count_from(current_user.id, program.id, enrollment.enrolled_on)) if enrollment else {}
@@ -73,6 +76,8 @@ def _page(form, corrects=None, status=200):
         program=program,
         enrollment=enrollment,
         entries=entries,
+        page=page,
+        has_next=has_next,
         superseded=ledger.superseded_ids(current_user.id),
         minutes=minutes,
         corrects=corrects,
@@ -89,6 +94,8 @@ def _form(**kwargs):
 def index():
     corrects = _own_entry(request.args.get("correct", ""))
     form = _form(obj=corrects) if corrects else _form()
+    if corrects:
+        form.set_duration(corrects.minutes)
     return _page(form, corrects)
 
 
@@ -105,7 +112,7 @@ def submit():
         return _page(form, corrects, 400)
     data = ledger.EntryInput(
         entry_date=form.entry_date.data,
-        minutes=form.minutes.data,
+        minutes=form.total_minutes,
         category=form.category.data,
         supervisor_id=form.supervisor_id.data,
         setting=form.setting.data,
@@ -133,7 +140,39 @@ def submit():
 @bp.get("/queue")
 @role_required("instructor", "admin")
 def queue():
-    return render_template("hours/queue.html", entries=ledger.pending_for(current_user), form=HourDecisionForm())
+    status = request.args.get("status", "submitted")
+    if status not in STATUS_LABELS:
+        status = "submitted"
+    category = request.args.get("category") or None
+    if category not in CATEGORY_LABELS:
+        category = None
+    trainee_id = ascii_int(request.args.get("trainee"))
+    page = page_number()
+    entries, has_next = ledger.queue_for(current_user, status=status, trainee_id=trainee_id, category=category,
+                                         page=page)
+    filters = {"status": status, "category": category or "", "trainee": trainee_id or ""}
+    return render_template(
+        "hours/queue.html", entries=entries, form=HourDecisionForm(), page=page, has_next=has_next, filters=filters,
+        trainees=ledger.queue_trainees(current_user), categories=CATEGORY_LABELS, statuses=STATUS_LABELS,
+        is_filtered=bool(category or trainee_id or status != "submitted"))
+
+
+@bp.post("/queue/approve")
+@role_required("instructor", "admin")
+def approve_selected():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    ids = [i for i in (ascii_int(raw, MAX_ID) for raw in request.form.getlist("entry_id")[:100]) if i]
+    if not ids:
+        flash("Tick the entries to approve first.", "error")
+        return redirect(url_for("hours.queue"))
+    approved, refused = ledger.approve_many(ids, actor=current_user)
+    db.session.commit()
+    if approved:
+        flash(f"{len(approved)} {'entry' if len(approved) == 1 else 'entries'} approved.", "success")
+    if refused:
+        flash("\n".join(["Not approved:", *(f"Entry {i}: {why}" for i, why in refused)]), "error")
+    return redirect(url_for("hours.queue"))
 
 
 @bp.post(f"/<int(max={MAX_ID}):entry_id>/decide")

@@ -60,3 +60,19 @@ class RenewalRequest(db.Model):
 
     certificate = relationship("Certificate", foreign_keys=[certificate_id])
     trainee = relationship("User", foreign_keys=[trainee_id])
+
+
+class PracticeAttestation(db.Model):
+    """A holder's statement of how many orofacial sessions they provided in a certificate's cycle.
+
+    Never edited: a changed figure is a new record, and the newest one for the certificate counts.
+    """
+
+    __tablename__ = "practice_attestations"
+    __table_args__ = (sa.CheckConstraint("sessions >= 0 AND sessions <= 99999", name="sessions_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    sessions: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from lms.eligibility.renewal import CertificateFact, RenewalDecision, evaluate_r
 from lms.eligibility.service import facts_for_users
 from lms.extensions import db
 from lms.notifications import notify
-from lms.renewal.models import CE_TOPICS, ContinuingEducation, RenewalRequest
+from lms.renewal.models import CE_TOPICS, ContinuingEducation, PracticeAttestation, RenewalRequest
 
 
 class RenewalError(ValueError):
@@ -58,6 +58,30 @@ def decide_ce(credit: ContinuingEducation, decision: str, *, actor, reason: str 
     return credit
 
 
+MAX_SESSIONS = 99_999
+
+
+def attest_practice(trainee, cert: Certificate, *, sessions: int) -> PracticeAttestation:
+    """Keep the holder's statement of the orofacial sessions they provided in ``cert``'s cycle as a new record."""
+    if cert.trainee_id != trainee.id:
+        raise RenewalError("That is not your certificate.")
+    if not 0 <= sessions <= MAX_SESSIONS:
+        raise RenewalError(f"Enter a whole number of sessions from 0 to {MAX_SESSIONS}.")
+    record = PracticeAttestation(trainee_id=trainee.id, certificate_id=cert.id, sessions=sessions)
+    db.session.add(record)
+    db.session.flush()
+    audit.record("renewal.attest_practice", "practice_attestation", record.id, actor=trainee,
+                 certificate=cert.serial, sessions=sessions)
+    return record
+
+
+def latest_attestation(cert: Certificate) -> PracticeAttestation | None:
+    """The newest practice attestation kept for ``cert`` (the one that counts), or None."""
+    return db.session.execute(
+        sa.select(PracticeAttestation).filter_by(certificate_id=cert.id).order_by(PracticeAttestation.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def renewal_decision(cert: Certificate, *, attested_sessions: int, on: date | None = None) -> RenewalDecision:
     """The renewal rule of the certificate's standard, over the holder's verified credits and current facts."""
     on = on or today()
@@ -84,7 +108,7 @@ def request_renewal(trainee, cert: Certificate, *, attested_sessions: int) -> Re
         raise RenewalError("A renewal request for this certificate is already waiting.")
     decision = renewal_decision(cert, attested_sessions=attested_sessions)
     if not decision.eligible:
-        raise RenewalError(decision.summary + " " + " ".join(r.next_step for r in decision.requirements if not r.met))
+        raise RenewalError("\n".join([decision.summary, *(r.next_step for r in decision.requirements if not r.met)]))
     req = RenewalRequest(certificate_id=cert.id, trainee_id=trainee.id, attested_sessions=attested_sessions)
     db.session.add(req)
     db.session.flush()

@@ -20,8 +20,10 @@ from lms.renewal.models import CE_TOPICS, ContinuingEducation, RenewalRequest
 bp = Blueprint("renewal", __name__)
 
 
-def _attested() -> int:
-    return ascii_int(request.values.get("attested_sessions", "0"), 99_999) or 0
+def _attested(cert) -> int:
+    """The sessions the holder attested for ``cert``: their newest kept attestation (0 when none)."""
+    record = operations.latest_attestation(cert) if cert else None
+    return record.sessions if record else 0
 
 
 def _page(status=200):
@@ -42,7 +44,9 @@ def _page(status=200):
         .scalars()
         .all()
     )
-    decision = operations.renewal_decision(cert, attested_sessions=_attested()) if cert else None
+    attestation = operations.latest_attestation(cert) if cert else None
+    attested = attestation.sessions if attestation else 0
+    decision = operations.renewal_decision(cert, attested_sessions=attested) if cert else None
     return render_template(
         "renewal/index.html",
         cert=cert,
@@ -51,7 +55,8 @@ def _page(status=200):
         decision=decision,
         topics=CE_TOPICS,
         form=FlaskForm(),
-        attested=_attested(),
+        attested=attested,
+        attestation=attestation,
         today=date.today(),
     ), status
 
@@ -101,21 +106,49 @@ def record_ce():
     return redirect(url_for("renewal.index"))
 
 
-@bp.post("/renewal/request")
-@role_required("trainee")
-def request_renewal():
+def _sessions(raw: str | None) -> int:
+    value = ascii_int((raw or "").strip(), operations.MAX_SESSIONS)
+    if value is None:
+        raise operations.RenewalError(f"Enter a whole number of sessions from 0 to {operations.MAX_SESSIONS}.")
+    return value
+
+
+def _certificate_to_renew():
+    """The signed-in holder's current certificate for a renewal form (400 without a valid form token)."""
     if not FlaskForm().validate_on_submit():
         abort(400)
     cert = current_certificate(current_user.id, current_app.config["DEFAULT_PROGRAM"])
     if cert is None:
         flash(_("You have no current certificate to renew."), "error")
-        return redirect(url_for("renewal.index"))
+        abort(redirect(url_for("renewal.index")))
+    return cert
+
+
+@bp.post("/renewal/attestation")
+@role_required("trainee")
+def attest():
+    cert = _certificate_to_renew()
+    raw = request.form.get("attested_sessions")
+    return act_and_redirect(
+        lambda: operations.attest_practice(current_user, cert, sessions=_sessions(raw)),
+        target=url_for("renewal.index"),
+        success=lambda record: _("Attestation saved: %(n)s sessions in this cycle.", n=record.sessions),
+    )
+
+
+@bp.post("/renewal/request")
+@role_required("trainee")
+def request_renewal():
+    cert = _certificate_to_renew()
     try:
-        operations.request_renewal(current_user, cert, attested_sessions=_attested())
+        sent = request.form.get("attested_sessions")
+        if sent is not None:  # a figure sent with the request is kept as the holder's attestation first
+            operations.attest_practice(current_user, cert, sessions=_sessions(sent))
+        operations.request_renewal(current_user, cert, attested_sessions=_attested(cert))
     except operations.RenewalError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("renewal.index", attested_sessions=_attested()))
+        return redirect(url_for("renewal.index"))
     db.session.commit()
     flash(_("Your renewal request was sent to the administrators."), "success")
     return redirect(url_for("renewal.index"))

@@ -29,10 +29,31 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # On a phone the button sits behind the Menu button: signed in means it is in the page, shown or folded.
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_have_count(1)
+
+
+def open_menu(page: Page) -> None:
+    """Unfold the compact navigation when the page shows its Menu button (narrow screens); otherwise do nothing."""
+    toggle = page.locator("label.nav-toggle-label")
+    if toggle.is_visible() and not page.locator("#nav-toggle").is_checked():
+        toggle.click()
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def nav_go(page: Page, name: str) -> None:
+    """Follow a link of the main navigation as a person would: open the menu, and the group holding the link."""
+    open_menu(page)
+    nav = page.get_by_role("navigation", name="Main")
+    link = nav.get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        nav.locator("li.menu").filter(has=page.get_by_role("link", name=name, exact=True, include_hidden=True)) \
+            .locator("summary").click()
+    link.click()
 
 
 def sign_out(page: Page) -> None:
+    open_menu(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
 

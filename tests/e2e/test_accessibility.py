@@ -23,6 +23,7 @@ from tests.e2e.support import (
     axe_violations,
     describe,
     horizontal_overflow,
+    open_menu,
     sign_in,
     tab_through_main,
 )
@@ -53,11 +54,13 @@ def pages_for(role: str, r: dict) -> list[str]:
     """The main pages a person in ``role`` uses (public pages are scanned signed out)."""
     return {
         "public": ["/", "/verify", "/verify?serial=not-a-serial", f"/verify/{r['serial']}", "/regulations",
-                   "/login", "/register"],
+                   "/login", "/register", "/regulations?q=zzz-no-such-rule"],
         "trainee": ["/dashboard", "/profile", "/program", f"/modules/{r['m1']}", "/hours/", "/screenings",
-                    "/certificates"],
-        "instructor": ["/hours/queue", "/hours/attendance", "/gradebook", f"/trainees/{r['slp']}?competency=C2"],
-        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates", "/admin/users",
+                    "/certificates", "/renewal", "/account"],
+        "instructor": ["/hours/queue", "/hours/queue?status=approved", "/hours/attendance", "/gradebook",
+                       f"/trainees/{r['slp']}?competency=C2"],
+        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates",
+                  "/admin/certificates?q=nobody-by-this-name", "/hours/queue", "/admin/users",
                   "/admin/items"],
         "board": ["/board/bulk"],
     }[role]
@@ -147,7 +150,8 @@ def test_hours_form_in_tab_order_with_visible_focus(open_page):
     page = _open_as(open_page, "trainee")
     page.goto("/hours/")
     stops = tab_through_main(page, stop_at="BUTTON:Submit hours")
-    assert [s["key"] for s in stops] == ["entry_date", "minutes", "category", "supervisor_id", "setting",
+    assert [s["key"] for s in stops] == ["entry_date", "duration_hours", "duration_minutes", "category",
+                                         "supervisor_id", "setting",
                                          "case_code", "intraoral_lab", "screening_id", "notes",
                                          "BUTTON:Submit hours"]
 
@@ -165,8 +169,14 @@ def test_pages_reflow_at_200_percent_zoom(role, open_page, axe_source, refs):
         if overflow["scrollWidth"] > overflow["clientWidth"] + 1:
             problems.append(f"{path}: page is {overflow['scrollWidth']} px wide in a {overflow['clientWidth']} px "
                             f"viewport; too wide: {overflow['wide']}")
+        # Narrow: the navigation folds behind a Menu button (no script); unfolded, with every group opened, each of
+        # its links must be on screen.
+        open_menu(page)
         nav = page.get_by_role("navigation", name="Main")
         expect(nav).to_be_visible()
+        for summary in nav.locator("summary").all():
+            if summary.locator("xpath=..").get_attribute("open") is None:
+                summary.click()
         for item in nav.locator("a, button").all():
             box = item.bounding_box()
             if box is None or box["x"] < 0 or box["x"] + box["width"] > overflow["clientWidth"] + 1:

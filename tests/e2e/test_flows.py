@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from lms.core.formatting import format_date
 from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
 from tests.e2e.support import (
@@ -22,6 +23,7 @@ from tests.e2e.support import (
     MASSAGE,
     SERIAL_RE,
     flash,
+    nav_go,
     real_pdf,
     sign_in,
     today_iso,
@@ -148,7 +150,7 @@ def test_new_trainee_registers_is_verified_enrolls_and_passes_module_one(open_pa
 
     # An instructor downloads the evidence and verifies the credential.
     sign_in(instructor, INSTRUCTOR)
-    instructor.get_by_role("link", name="Credentials").click()
+    nav_go(instructor, "Credentials")  # grouped under "Review" in the navigation
     card = instructor.locator("section.card").filter(has=instructor.get_by_role("heading", name="Robin Register"))
     expect(card).to_contain_text("Academy of Orofacial Myofunctional Therapy")
     with instructor.expect_download() as download:
@@ -181,7 +183,9 @@ def test_new_trainee_registers_is_verified_enrolls_and_passes_module_one(open_pa
     expect(flash(trainee)).to_contain_text(f"You passed with 100%. {hours} online hours were credited.")
     expect(trainee.locator("#result")).to_contain_text("7 of 7 correct (100%) · Passed")
     assert trainee.url.endswith("#result")
-    expect(trainee.get_by_text(f"{hours} online hours credited on {today_iso()}")).to_be_visible()
+    expect(trainee.get_by_text(f"{hours} online hours credited on {format_date(date.fromisoformat(today_iso()))}")) \
+        .to_be_visible()
+    expect(trainee.get_by_role("link", name=re.compile("^Next module: M2. "))).to_be_visible()
     expect(trainee.locator(".badge.ok", has_text="Passed")).to_be_visible()
     trainee.get_by_role("link", name=re.compile("Orofacial Massage")).first.click()
     expect(trainee.get_by_role("row").filter(has_text=module["title"])).to_contain_text("Passed")
@@ -189,7 +193,8 @@ def test_new_trainee_registers_is_verified_enrolls_and_passes_module_one(open_pa
 
 def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(open_page):
     trainee, instructor = open_page(), open_page()
-    today = today_iso()
+    today = today_iso()  # what a date field takes
+    shown = format_date(date.fromisoformat(today))  # how pages write it
     sign_in(trainee, HYGIENIST)
 
     # Route D: the dental hygienist screens the patient herself.
@@ -210,23 +215,24 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
     intraoral = trainee.locator(".progress-row").filter(has_text="Clinical, intraoral")
     before = intraoral.locator(".progress-text").inner_text()
     trainee.get_by_label("Date of the session").fill(today)
-    trainee.get_by_label("Duration in minutes").fill("45")
+    trainee.get_by_label("Hours", exact=True).fill("0")
+    trainee.get_by_label("Minutes", exact=True).fill("45")
     trainee.get_by_label("Category").select_option(label="Clinical, intraoral")
     trainee.get_by_label("Supervising instructor").select_option(label="Ines Instructor")
     trainee.get_by_label("Setting").fill("University teaching clinic")
     trainee.get_by_label("Case number").fill("E2E-D1")
-    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{today} · case E2E-D1 · clear")
+    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{shown} · case E2E-D1 · clear")
     trainee.get_by_label("Notes").fill("Intraoral myofascial release, buccinator and masseter.")
     trainee.get_by_role("button", name="Submit hours").click()
     expect(flash(trainee)).to_contain_text("Your hours were submitted to your supervisor.")
-    row = trainee.get_by_role("row").filter(has_text=today).filter(has_text="Clinical, intraoral")
+    row = trainee.get_by_role("row").filter(has_text=shown).filter(has_text="Clinical, intraoral")
     expect(row).to_contain_text("Submitted")
 
     # The named instructor approves it from the queue.
     sign_in(instructor, INSTRUCTOR)
     instructor.get_by_role("link", name="Hours queue").click()
     card = instructor.locator("section.card").filter(
-        has=instructor.get_by_role("heading", name=f"Harper Hygienist · {today} · Clinical, intraoral · 0.75 h"))
+        has=instructor.get_by_role("heading", name=f"Harper Hygienist · {shown} · Clinical, intraoral · 45 min"))
     expect(card).to_contain_text("clear, no contraindication ticked")
     card.get_by_label("Decision").select_option(label="Approve")
     card.get_by_role("button", name="Record decision").click()
@@ -251,12 +257,12 @@ def test_hygienist_screens_logs_intraoral_session_and_contraindication_blocks(op
 
     trainee.get_by_role("link", name="Hours").click()
     trainee.get_by_label("Date of the session").fill(today)
-    trainee.get_by_label("Duration in minutes").fill("30")
+    trainee.get_by_label("Minutes", exact=True).fill("30")
     trainee.get_by_label("Category").select_option(label="Clinical, intraoral")
     trainee.get_by_label("Supervising instructor").select_option(label="Ines Instructor")
     trainee.get_by_label("Setting").fill("University teaching clinic")
     trainee.get_by_label("Case number").fill("E2E-D2")
-    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{today} · case E2E-D2 · blocked")
+    trainee.get_by_label(re.compile("Pre-treatment screening")).select_option(label=f"{shown} · case E2E-D2 · blocked")
     trainee.get_by_role("button", name="Submit hours").click()
     message = flash(trainee)
     expect(message).to_contain_text("The screening found an absolute contraindication. Do not treat intraorally.")
@@ -268,8 +274,9 @@ def test_instructor_records_a_signed_assessment(open_page):
     page = open_page()
     sign_in(page, INSTRUCTOR)
     page.get_by_role("link", name="Gradebook").click()
-    page.get_by_role("link", name="Samira Speech").click()
-    expect(page.get_by_role("heading", name="Samira Speech", level=1)).to_be_visible()
+    page.get_by_role("link", name="Sam Speech").click()  # the display name, as in the hours queue
+    expect(page.get_by_role("heading", name="Sam Speech", level=1)).to_be_visible()
+    expect(page.get_by_text("Legal name, printed on certificates: Samira Speech")).to_be_visible()
 
     page.get_by_label("Competency").select_option(value="C5")
     page.get_by_role("button", name="Show rubric").click()
@@ -299,7 +306,7 @@ def test_admin_issues_a_certificate_to_an_eligible_trainee(open_page, live_serve
     trainee_id = _user_id(live_server, MASSAGE)
     sign_in(page, ADMIN)
     page.get_by_role("link", name="Trainees").click()
-    page.get_by_role("link", name="Morgan Lee Massage").click()
+    page.get_by_role("link", name="Morgan Massage").click()
     expect(page).to_have_url(re.compile(rf"/admin/trainees/{trainee_id}$"))
     decision = page.get_by_role("region", name="Certification decision")
     expect(decision).to_contain_text("Endorsements qualified: extraoral")

@@ -9,11 +9,13 @@ records a blocked screening, so the intraoral session cannot be logged against i
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from lms.core.formatting import format_date
 from lms.extensions import db
 from tests.e2e.support import HYGIENIST, INSTRUCTOR, flash, sign_in, today_iso
 
@@ -77,13 +79,13 @@ def test_ticked_contraindications_survive_an_error_and_block_the_session(open_pa
     # The intraoral session cannot be logged against the blocked screening.
     page.goto("/hours/")
     page.get_by_label("Date of the session").fill(today_iso())
-    page.get_by_label("Duration in minutes").fill("30")
+    page.get_by_label("Minutes", exact=True).fill("30")
     page.get_by_label("Category").select_option("clinical_intraoral")
     page.get_by_label("Supervising instructor").select_option(label="Ines Instructor")
     page.get_by_label("Setting").fill("University teaching clinic")
     page.get_by_label("Case number").fill(CASE)
-    page.get_by_label("Pre-treatment screening", exact=False).select_option(label=f"{today_iso()} · case {CASE} · "
-                                                                               "blocked")
+    page.get_by_label("Pre-treatment screening", exact=False).select_option(
+        label=f"{format_date(date.fromisoformat(today_iso()))} · case {CASE} · blocked")
     page.get_by_role("button", name="Submit hours").click()
     expect(flash(page)).to_contain_text("The screening found an absolute contraindication. Do not treat intraorally.")
 

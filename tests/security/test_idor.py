@@ -41,7 +41,7 @@ def test_another_trainee_cannot_read_or_act_on_records(ctx, client, program):
     assert client.get(f"/evidence/{cred.evidence_file_id}").status_code == 404
     assert client.get(f"/hours/?correct={entry.id}").status_code == 404
     resp = client.post("/hours/", data={"corrects_id": entry.id, "entry_date": date.today().isoformat(),
-                                        "minutes": 30, "category": "lab_in_person", "supervisor_id": mine.id,
+                                        "duration_minutes": 30, "category": "lab_in_person", "supervisor_id": mine.id,
                                         "setting": "x"})
     assert resp.status_code == 404
     assert client.post(f"/hours/{entry.id}/decide", data={"decision": "approved"}).status_code == 403
@@ -74,7 +74,8 @@ def test_mass_assignment_fields_are_ignored(ctx, client, program):
     _login(client, "mass@example.test")
     client.post("/profile", data={"legal_name": "Mass Trainee", "profession": "nurse", "license_number": "N-1",
                                   "jurisdiction": "US-OR", "role": "admin", "is_enabled": "0", "approved": "1"})
-    resp = client.post("/hours/", data={"entry_date": (date.today() - timedelta(days=1)).isoformat(), "minutes": 60,
+    resp = client.post("/hours/", data={"entry_date": (date.today() - timedelta(days=1)).isoformat(),
+                                        "duration_hours": 1,
                                         "category": "lab_in_person", "supervisor_id": instructor.id,
                                         "setting": "Lab", "status": "approved", "approved": "1", "hours": "99",
                                         "trainee_id": instructor.id})

@@ -17,7 +17,7 @@ def test_hostile_name_and_notes_are_escaped_in_pages(ctx, client, program):
     client.post("/login", data={"email": "xss@example.test", "password": PASSWORD})
     client.post("/profile", data={"legal_name": PAYLOAD, "profession": "nurse", "license_number": PAYLOAD,
                                   "jurisdiction": "US-OR"})
-    client.post("/hours/", data={"entry_date": (date.today() - timedelta(days=1)).isoformat(), "minutes": 60,
+    client.post("/hours/", data={"entry_date": (date.today() - timedelta(days=1)).isoformat(), "duration_hours": 1,
                                  "category": "lab_in_person", "supervisor_id": instructor.id,
                                  "setting": PAYLOAD, "notes": PAYLOAD})
     for url in ("/dashboard", "/hours/", "/profile"):

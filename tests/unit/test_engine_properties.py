@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lms.core.formatting import format_date
 from lms.eligibility import Decision, RequirementResult, evaluate, hours_by_category
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
@@ -43,7 +44,7 @@ from .standard_fixture import (
 WA_RULE = "wa-mt-intraoral-endorsement"
 WA_NOTICE = (
     "Washington, massage therapist: Intraoral massage needs an intraoral massage endorsement on the licence "
-    "(WAC 246-830-490, last verified 2026-11-26; not legal advice)"
+    "(WAC 246-830-490, last verified 26 Nov 2026; not legal advice)"
 )
 
 
@@ -65,8 +66,12 @@ def test_dental_hygienist_qualifies_for_both_endorsements():
     assert all(r.met for r in d.requirements)
     assert d.next_steps == []
     assert d.summary == "Eligible for certification with the extraoral and intraoral endorsements."
-    assert req(d, "P3").progress == "Route D: met through your verified dental hygienist licence"
+    assert req(d, "P3").progress == "Route D: met through your verified dental hygienist license"
     assert req(d, "J-WA-MT").progress == "not applicable"
+    # A Washington massage-therapist rule does not concern a British Columbia hygienist: pages leave it out.
+    assert not req(d, "J-WA-MT").applies and req(d, "P3").applies
+    assert "J-WA-MT" not in {r.id for r in d.applicable}
+    assert "J-WA-MT" not in {r.id for _, reqs in d.groups() for r in reqs}
     assert len(d.notices) == 1 and d.notices[0].startswith("British Columbia, dental hygienist: ")
 
 
@@ -82,7 +87,7 @@ def test_massage_therapist_without_agreement_gets_extraoral_only():
     assert d.next_steps == [f"Intraoral endorsement: {p3.next_step}"]
     assert d.summary == (
         "Eligible for certification with the extraoral endorsement. "
-        "The intraoral endorsement is not yet met: 1 requirement still open (P3)."
+        "The intraoral endorsement is not yet met: 1 requirement still open."
     )
     assert d.notices == [WA_NOTICE]
     assert req(d, "J-WA-MT").met and req(d, "J-WA-MT").progress.startswith("Notice only")
@@ -101,8 +106,8 @@ def test_massage_therapist_with_expired_or_revoked_agreements_is_told_which():
     d = decide(facts)
     assert d.endorsements == ["extraoral"]
     reason = req(d, "P3").reason
-    assert f"the agreement with Dr. N3 ({expired.valid_from.isoformat()} to {expired.valid_until.isoformat()}) " \
-           f"expired on {(TODAY - timedelta(days=1)).isoformat()}" in reason
+    assert f"the agreement with Dr. N3 ({format_date(expired.valid_from)} to {format_date(expired.valid_until)}) " \
+           f"expired on {format_date(TODAY - timedelta(days=1))}" in reason
     assert "the agreement with Dr. N5 (" in reason and ") was revoked" in reason
 
 
@@ -131,7 +136,11 @@ def test_part_way_trainee_sees_progress_and_next_steps():
     assert "critical failure on" in req(d, "C4").reason
     assert req(d, "MODULES").progress == "Modules: 6 of 10 completed"
     assert "the agreement with Dr. N7" in req(d, "P3").reason
-    assert d.summary.startswith("Not yet eligible: 8 of 12 certificate requirements still open (P5, MODULES, H-LAB")
+    assert d.summary == "Not yet eligible: 8 of 12 certificate requirements still open."
+    # The summary's count is the certificate group's size: one number on the page, and no codes in the words.
+    scope, certificate_reqs = d.groups()[0]
+    assert scope == "certificate" and len(certificate_reqs) == 12
+    assert sum(not r.met for r in certificate_reqs) == 8
     # Certificate steps come first, then each endorsement's, labelled.
     assert d.next_steps[0] == "Read and acknowledge the infection-control and glove protocol"
     assert "Intraoral endorsement: Log and get approval for 7.5 more clinical intraoral hours" in d.next_steps
@@ -157,14 +166,14 @@ def test_intraoral_requires_extraoral():
     no_c5 = with_records(facts, observations=[o for o in facts.observations if o.competency_id != "C5"])
     d = decide(no_c5)
     assert not d.eligible and d.endorsements == []
-    assert d.summary == "Not yet eligible: the extraoral endorsement has 1 requirement still open (C5)."
+    assert d.summary == "Not yet eligible: the extraoral endorsement has 1 requirement still open."
     assert d.next_steps[0].startswith("Extraoral endorsement: Arrange 3 more passing observations of C5")
 
 
 def test_unmet_certificate_requirement_blocks_every_endorsement():
     d = decide(replace(dental_hygienist_persona(), cpr_expires_on=TODAY - timedelta(days=1)))
     assert not d.eligible and d.endorsements == []
-    assert d.summary == "Not yet eligible: 1 of 12 certificate requirements still open (P4)."
+    assert d.summary == "Not yet eligible: 1 of 12 certificate requirements still open."
 
 
 def test_optional_requirement_is_reported_but_does_not_block():
@@ -205,7 +214,7 @@ def test_standard_without_a_base_endorsement_needs_only_certificate_requirements
 def test_notices_only_for_matching_rules_and_flag_unconfirmed_wording():
     nc = decide(replace(massage_therapist_persona(), jurisdiction="US-NC"))
     assert len(nc.notices) == 1
-    assert "21 NCAC 30 .0516, last verified 2026-11-26; wording not yet confirmed at the source" in nc.notices[0]
+    assert "21 NCAC 30 .0516, last verified 26 Nov 2026; wording not yet confirmed at the source" in nc.notices[0]
     assert decide(replace(massage_therapist_persona(), jurisdiction="CA-ON")).notices == []
     assert decide(replace(massage_therapist_persona(), jurisdiction=None)).notices == []
     assert decide(replace(massage_therapist_persona(), profession="nurse")).notices == []

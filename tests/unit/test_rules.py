@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lms.core.formatting import format_date
 from lms.eligibility.competency import (
     counted_observations,
     dental_assessor_needed,
@@ -123,10 +124,10 @@ DAY = timedelta(days=1)
         (PROFESSION, {"profession": "nurse"}, False, "Profession: nurse", "Nurse is not one of the professions"),
         (PROFESSION, {"profession": None}, False, "not recorded", "No regulated health profession"),
         (LICENSE, {}, True, "current until", ""),
-        (LICENSE, {"license_expires_on": TODAY}, True, f"current until {TODAY.isoformat()}", ""),
+        (LICENSE, {"license_expires_on": TODAY}, True, f"current until {format_date(TODAY)}", ""),
         (LICENSE, {"license_expires_on": TODAY - DAY}, False, "expired on", "expired on"),
-        (LICENSE, {"license_number": None}, False, "not on file", "No licence"),
-        (LICENSE, {"license_number": ""}, False, "not on file", "No licence"),
+        (LICENSE, {"license_number": None}, False, "not on file", "No license"),
+        (LICENSE, {"license_number": ""}, False, "not on file", "No license"),
         (LICENSE, {"license_expires_on": None}, False, "expiry date not recorded", "cannot be shown to be current"),
         (OMT, {}, True, "verified, 28 hours", ""),
         (OMT, {"omt_hours": 40.0}, True, "verified, 40 hours", ""),
@@ -526,7 +527,7 @@ def test_competency_rule_uses_the_requirement_title_when_given():
 # --------------------------------------------------------------------------- screening route (P3)
 
 P3 = {"id": "P3", "type": "screening_route", "scope": "intraoral", "params": {}}
-N5_FROM, N5_UNTIL = (TODAY - timedelta(days=100)).isoformat(), (TODAY + timedelta(days=265)).isoformat()
+N5_FROM, N5_UNTIL = format_date(TODAY - timedelta(days=100)), format_date(TODAY + timedelta(days=265))
 REVOKED_N5 = f"with Dr. N5 ({N5_FROM} to {N5_UNTIL}) was revoked"
 PAST, FUTURE = TODAY - timedelta(days=400), TODAY + timedelta(days=30)
 
@@ -534,7 +535,7 @@ PAST, FUTURE = TODAY - timedelta(days=400), TODAY + timedelta(days=30)
 @pytest.mark.parametrize(
     ("profession", "agreements", "met", "progress", "reason"),
     [
-        ("dental_hygienist", (), True, "Route D: met through your verified dental hygienist licence",
+        ("dental_hygienist", (), True, "Route D: met through your verified dental hygienist license",
          ""),
         ("dentist", (agreement(1, "revoked"),), True, "Route D", ""),
         ("dental_therapist", (), True, "Route D", ""),
@@ -605,7 +606,7 @@ WA_MT = {"profession": "massage_therapist", "jurisdiction": "US-WA"}
     [
         (None, WA_MT, (), True, "Notice only: WAC 246-830-490", ""),
         (None, {"jurisdiction": "US-OR"}, (), True, "not applicable", ""),
-        (ENFORCED, WA_MT, (), False, "WAC 246-830-490: not recorded on your licence", "applies to you as a massage"),
+        (ENFORCED, WA_MT, (), False, "WAC 246-830-490: not recorded on your license", "applies to you as a massage"),
         (ENFORCED, WA_MT, ("wa-mt-intraoral-endorsement",), True, "recorded as meeting it", ""),
         (ENFORCED, {"jurisdiction": "US-OR"}, (), True, "not applicable", ""),
         (ENFORCED, {"jurisdiction": "US-WA", "profession": "dental_hygienist"}, (), True, "not applicable", ""),

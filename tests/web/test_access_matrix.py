@@ -27,6 +27,7 @@ ACCESS = {
     "training.program": {T}, "training.enroll": {T}, "training.module": {T}, "training.knowledge_check": {T},
     "hours.index": {T}, "hours.submit": {T}, "hours.queue": {I, A}, "hours.decide": {I, A},
     "hours.attendance_index": {I, A}, "hours.attendance_record": {I, A}, "admin.items": {A},
+    "hours.approve_selected": {I, A},
     "screening.index": {T}, "screening.record": {T}, "screening.submit_agreement": {T},
     "screening.agreement_queue": {I, A}, "screening.decide_agreement": {I, A},
     "assessments.gradebook": {I, A}, "assessments.trainee": {I, A}, "assessments.record": {I, A},
@@ -37,7 +38,7 @@ ACCESS = {
     "admin.set_enabled": {A}, "admin.standards": {A}, "reports.cohort_csv_download": {A},
     "reports.exports": {A}, "reports.request_export": {A}, "reports.download_export": {A},
     "renewal.index": {T}, "renewal.record_ce": {T}, "renewal.request_renewal": {T}, "renewal.review": {I, A},
-    "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
+    "renewal.attest": {T}, "renewal.decide_ce": {I, A}, "renewal.decide_request": {A},
     "diagrams.show": {T, I, A},
     # The provider directory and the access-gap report
     "directory.index": PUBLIC, "directory.print_pdf": PUBLIC, "directory_api.api_search": PUBLIC,
@@ -45,6 +46,7 @@ ACCESS = {
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.verify_email": PUBLIC,
     "auth.confirm_email_change": PUBLIC, "auth.resend_verification": ANY, "auth.change_email": ANY,
     "auth.set_language": ANY,
+    "auth.set_time_zone": ANY,
     "notifications.index": ANY, "notifications.read_all": ANY, "notifications.open_one": ANY,
     "notifications.preferences": ANY, "notifications.preferences_by_link": PUBLIC,
     "notifications.outbox": {A}, "notifications.retry": {A},
@@ -114,7 +116,9 @@ def test_mutating_routes_refuse_get(app):
     mutating = {e for e in ACCESS if e.rsplit(".", 1)[-1] in {
         "submit_credential", "decide_credential", "enroll", "knowledge_check", "submit", "decide", "record",
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
-        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
+        "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "attest", "set_time_zone",
+        "approve_selected",
+        "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
         "clear_revocation", "withdraw", "attendance_record", "set_language",
         "start", "answer", "save"}}

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from lms.assessments.models import Assessment
+from lms.core.formatting import format_date
 from lms.extensions import db
 from tests.factories import create_trainee, create_user, enrollment_of
 from tests.factories import page_text as _text
@@ -314,7 +315,7 @@ def test_critical_failure_on_c4_resets_its_count(ctx, cohort):
     observe(t1, "C4", a, days_ago=29)
     c4 = requirement(t1, "C4")
     assert not c4.met and "2 of 3 passing observations" in c4.progress
-    assert f"A critical failure on {failure.observed_on.isoformat()} reset the count" in c4.reason
+    assert f"A critical failure on {format_date(failure.observed_on)} reset the count" in c4.reason
 
     observe(t1, "C4", a, days_ago=28)
     assert requirement(t1, "C4").met

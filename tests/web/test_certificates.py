@@ -577,3 +577,23 @@ def test_demo_seed_issues_one_active_certificate_to_the_hygienist(ctx, program):
 
     home = client.get("/").get_data(as_text=True)
     assert re.search(r'(href|action)="/verify"', home)
+
+
+def test_admin_searches_certificates_by_serial_name_or_email(ctx, program):
+    first = issue(qualified_trainee())
+    second = issue(qualified_trainee(email="rowan@example.test", name="Rowan Second Hygienist"))
+    admin_client = login(ctx, "admin@example.test")
+
+    def listing(q):
+        return admin_client.get("/admin/certificates", query_string={"q": q}).get_data(as_text=True)
+
+    by_serial = listing(first.serial.lower().replace("-", " "))  # however it was typed
+    assert first.serial in by_serial and second.serial not in by_serial
+    by_name = listing("rowan second")
+    assert second.serial in by_name and first.serial not in by_name
+    by_email = listing("harper@example")
+    assert first.serial in by_email and second.serial not in by_email
+    nothing = listing("nobody-by-this-name")
+    assert "<table" not in nothing and "No certificate matches “nobody-by-this-name”." in nothing
+    assert listing("100%_") and "No certificate matches" in listing("100%_")  # wildcards are literal
+    assert admin_client.get("/admin/certificates?page=0").status_code == 404

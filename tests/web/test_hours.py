@@ -56,9 +56,13 @@ def _row(entry_id: int) -> dict:
 
 
 def _form(supervisor, **over) -> dict:
-    data = {"entry_date": (today() - timedelta(days=3)).isoformat(), "minutes": "90", "category": "lab_in_person",
-            "supervisor_id": str(supervisor.id), "setting": "Supervised skills lab", "case_code": "",
-            "screening_id": "0", "notes": "Masseter and temporalis release drills."}
+    data = {"entry_date": (today() - timedelta(days=3)).isoformat(), "duration_hours": "1", "duration_minutes": "30",
+            "category": "lab_in_person", "supervisor_id": str(supervisor.id), "setting": "Supervised skills lab",
+            "case_code": "", "screening_id": "0", "notes": "Masseter and temporalis release drills."}
+    if "minutes" in over:  # the form asks for hours and minutes; tests speak in minutes
+        minutes = over.pop("minutes")
+        data["duration_hours"], data["duration_minutes"] = (
+            ("", "") if minutes == "" else (str(int(minutes) // 60), str(int(minutes) % 60)))
     data.update({k: str(v) for k, v in over.items()})
     return data
 
@@ -130,21 +134,25 @@ def test_the_form_says_patient_identifiers_are_never_asked_for(people):
     assert "Never enter patient identifiers: no names, initials, dates of birth or record numbers." in page
     assert "Never a patient's name, initials, date of birth or record number." in page
     fields = set(re.findall(r'name="([^"]+)"', page))
-    assert {"entry_date", "minutes", "category", "supervisor_id", "setting", "case_code", "notes"} <= fields
+    assert {"entry_date", "duration_hours", "duration_minutes",
+            "category", "supervisor_id", "setting", "case_code", "notes"} <= fields
     assert not any(re.search(r"patient|initial|birth|dob|mrn|record", f, re.I) for f in fields), fields
 
 
 @pytest.mark.parametrize("over, status, message", [
     ({"entry_date": (today() + timedelta(days=1)).isoformat()}, 422,
      "The date cannot be in the future. Log sessions after they happen."),
-    ({"minutes": 0}, 400, "Enter 1 to 1440 minutes."),
-    ({"minutes": 1441}, 400, "Enter 1 to 1440 minutes."),
-    ({"minutes": ""}, 400, "Enter the duration in minutes."),
+    ({"minutes": 0}, 400, "Enter a duration from 1 minute to 24 hours."),
+    ({"minutes": 1441}, 400, "Enter a duration from 1 minute to 24 hours."),
+    ({"minutes": ""}, 400, "Enter how long the session lasted, in hours and minutes."),
+    ({"duration_minutes": 75}, 400, "Enter 0 to 59 minutes."),
+    ({"duration_hours": "two"}, 400, "Not a valid integer value."),
     ({"supervisor_id": 99999}, 422, "Choose a supervising instructor from the list."),
     ({"supervisor_id": 0}, 422, "Choose a supervising instructor from the list."),
     ({"setting": ""}, 400, "Describe the setting, for example 'University teaching clinic'."),
     ({"setting": "   "}, 400, "Describe the setting, for example 'University teaching clinic'."),
-], ids=["future", "zero", "over_1440", "no_minutes", "unknown_supervisor", "no_supervisor", "no_setting",
+], ids=["future", "zero", "over_1440", "no_minutes", "minutes_over_59", "hours_not_a_number",
+        "unknown_supervisor", "no_supervisor", "no_setting",
         "blank_setting"])
 def test_invalid_submissions_are_refused_with_a_clear_message_and_nothing_written(people, over, status, message):
     client = _signed_in(people.app, "trainee@example.test")
@@ -565,3 +573,94 @@ def test_malformed_or_unknown_entry_ids_are_404_not_errors(people, raw):
     admin = _signed_in(people.app, "admin@example.test")
     assert _post(admin, f"/hours/{raw}/decide", {"decision": "approved"}).status_code == 404
     assert _count(HourEntry) == 0 and _count(HourDecision) == 0
+
+
+# --- the queue: bulk approval, filters, paging ------------------------------------------------------------------------
+
+
+def test_bulk_approval_decides_each_entry_with_the_same_checks_and_audit(people):
+    from lms.core.audit import AuditEvent
+
+    first = _submit(people, setting="Bulk one")
+    second = _submit(people, setting="Bulk two", entry_date=today() - timedelta(days=4))
+    olgas = _submit(people, setting="Olga's", supervisor_id=people.other.id, entry_date=today() - timedelta(days=5))
+    db.session.commit()
+    client = _signed_in(people.app, "sup@example.test")
+    page = _text(_get(client, "/hours/queue"))
+    assert 'id="bulk-approve"' in page and f'name="entry_id" value="{first.id}" form="bulk-approve"' in page
+
+    resp = _post(client, "/hours/queue/approve", {"entry_id": [str(first.id), str(second.id), str(olgas.id)]},
+                 follow_redirects=True)
+    text = _text(resp)
+    assert "2 entries approved." in text
+    assert f"<li>Entry {olgas.id}: No such entry in your queue.</li>" in text  # another supervisor's entry
+    assert (_row(first.id)["status"], _row(second.id)["status"], _row(olgas.id)["status"]) == \
+        ("approved", "approved", "submitted")
+    audited = db.session.execute(sa.select(AuditEvent.object_id).where(AuditEvent.action == "hours.approved")
+                                 ).scalars().all()
+    assert sorted(audited) == sorted([str(first.id), str(second.id)])
+    assert _count(HourDecision) == 2
+
+    # Already decided: refused with the same words as one by one; nothing new recorded.
+    again = _text(_post(client, "/hours/queue/approve", {"entry_id": str(first.id)}, follow_redirects=True))
+    assert "is already approved" in again and _count(HourDecision) == 2
+    assert "Tick the entries to approve first." in _text(_post(client, "/hours/queue/approve", {},
+                                                                follow_redirects=True))
+
+
+def test_queue_filters_link_to_the_trainee_and_pages(people):
+    other_trainee = create_trainee(email="second@example.test", name="Quinn Second")
+    db.session.commit()
+    lab = _submit(people, setting="Tara lab")
+    clin = _submit(people, setting="Tara clinic", category="clinical_extraoral", case_code="C01",
+                   entry_date=today() - timedelta(days=4))
+    quinn = ledger.submit_entry(other_trainee, enrollment_of(other_trainee),
+                                _entry_input(people.sup, setting="Quinn lab"),
+                                daily_cap_hours=people.program.daily_cap_hours)
+    db.session.commit()
+    client = _signed_in(people.app, "sup@example.test")
+
+    by_trainee = _text(_get(client, f"/hours/queue?trainee={other_trainee.id}"))
+    assert "Quinn lab" in by_trainee and "Tara lab" not in by_trainee
+    by_category = _text(_get(client, "/hours/queue?category=clinical_extraoral"))
+    assert "Tara clinic" in by_category and "Tara lab" not in by_category and "Quinn lab" not in by_category
+    assert f'href="/hours/queue?trainee={people.trainee.id}&amp;status=submitted"' in _get(
+        client, "/hours/queue").get_data(as_text=True)
+    ledger.decide(lab, "approved", actor=people.sup)
+    db.session.commit()
+    approved = _text(_get(client, "/hours/queue?status=approved"))
+    assert "Tara lab" in approved and "Tara clinic" not in approved and 'id="bulk-approve"' not in approved
+    none = _text(_get(client, "/hours/queue?status=rejected"))
+    assert "No entries match these filters." in none
+    assert clin.id and quinn.id
+
+    # Paging: 20 to a page, oldest submission first; nonsense page numbers are 404s, not errors.
+    assert _get(client, "/hours/queue?page=0").status_code == 404
+    assert _get(client, "/hours/queue?page=2").status_code == 200
+
+
+def test_trainee_history_is_paged(people):
+    for n in range(23):
+        entry = ledger.EntryInput(entry_date=today() - timedelta(days=30 + n), minutes=30, category="lab_in_person",
+                                  supervisor_id=people.sup.id, setting=f"Paged room {n}", notes="")
+        ledger.submit_entry(people.trainee, enrollment_of(people.trainee), entry,
+                            daily_cap_hours=people.program.daily_cap_hours)
+    db.session.commit()
+    client = _signed_in(people.app, "trainee@example.test")
+    first = _get(client, "/hours/").get_data(as_text=True)
+    assert first.count('data-label="Entry"') == 20 and 'rel="next"' in first and 'rel="prev"' not in first
+    assert "30 min" in first  # durations read as hours and minutes
+    second = _get(client, "/hours/?page=2").get_data(as_text=True)
+    assert second.count('data-label="Entry"') == 3 and 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_the_queue_links_each_entry_to_a_record_its_reviewer_can_open(people):
+    entry = _submit(people)
+    db.session.commit()
+    sam = _signed_in(people.app, "sup@example.test")
+    page = _get(sam, "/hours/queue").get_data(as_text=True)
+    link = f'href="/trainees/{people.trainee.id}"'
+    assert link in page and entry.id
+    assert _get(sam, f"/trainees/{people.trainee.id}").status_code == 200  # naming a supervisor lets them act
+    admin_page = _get(_signed_in(people.app, "admin@example.test"), "/hours/queue").get_data(as_text=True)
+    assert f'href="/admin/trainees/{people.trainee.id}"' in admin_page

@@ -53,7 +53,8 @@ def trainee_client(ctx, program):
 
 
 def _hours(sup, token=None, day=3) -> dict:
-    data = {"entry_date": (today() - timedelta(days=day)).isoformat(), "minutes": "60", "category": "lab_in_person",
+    data = {"entry_date": (today() - timedelta(days=day)).isoformat(), "duration_hours": "1", "duration_minutes": "0",
+            "category": "lab_in_person",
             "supervisor_id": str(sup.id), "setting": "Supervised skills lab", "case_code": "", "screening_id": "0",
             "notes": "Masseter release drills."}
     if token:

@@ -126,3 +126,26 @@ def test_ce_upload_is_checked_by_content(certified, client):
                                             "evidence": (io.BytesIO(PDF_BYTES), "x.pdf")},
                        content_type="multipart/form-data")
     assert resp.status_code == 302
+
+
+def test_practice_attestation_is_kept_and_shown_after_a_reload(certified, client):
+    from lms.renewal.models import PracticeAttestation
+
+    client.post("/login", data={"email": "renew@example.test", "password": PASSWORD})
+    page = client.get("/renewal").get_data(as_text=True)
+    assert "Not saved yet." in page and "Sessions attested: 0 of" in page
+    # Codes stay out of the page: requirements read by their titles.
+    assert "R-WINDOW" not in page and "R-CE" not in page and "Renewal window" in page
+    assert "Orofacial, TMD or intraoral: 0 of" in page
+
+    resp = client.post("/renewal/attestation", data={"attested_sessions": "12"})
+    assert resp.status_code == 302
+    page = client.get("/renewal").get_data(as_text=True)
+    assert 'value="12"' in page and "Sessions attested: 12 of" in page and "Not saved yet." not in page
+
+    client.post("/renewal/attestation", data={"attested_sessions": "30"})
+    bad = client.post("/renewal/attestation", data={"attested_sessions": "lots"}, follow_redirects=True)
+    assert "Enter a whole number of sessions" in bad.get_data(as_text=True)
+    kept = db.session.execute(db.select(PracticeAttestation.sessions).order_by(PracticeAttestation.id)).scalars().all()
+    assert kept == [12, 30]  # a new figure is a new record; the earlier one stays
+    assert "Sessions attested: 30 of" in client.get("/renewal").get_data(as_text=True)

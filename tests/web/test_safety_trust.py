@@ -216,7 +216,7 @@ def test_a_profession_changed_on_the_profile_counts_only_once_verified(app, ctx,
     p1 = next(r for r in d.decision.requirements if r.id == "P1")
     assert not p1.met and "needs verification again" in p1.reason
     p3 = next(r for r in d.decision.requirements if r.id == "P3")
-    assert not p3.met and "Route D needs a verified dental licence" in p3.reason
+    assert not p3.met and "Route D needs a verified dental license" in p3.reason
     # The typed dental profession does not let the trainee screen her own patients either.
     refused = client.post("/screenings", data=_screening_form(TODAY, "self"))
     assert refused.status_code == 422 and "with a verified licence" in _text(refused)

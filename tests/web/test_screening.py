@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from lms.core.formatting import format_date
 from lms.extensions import db
 from lms.hours.models import HourEntry
 from lms.screening.models import CollaborationAgreement, Screening
@@ -65,7 +66,8 @@ def _screening_form(day, screened_by, *, clearance=None, absolute=(), relative=(
 
 
 def _hours_form(day, supervisor, screening_id=None, *, category="clinical_intraoral", case="K1"):
-    return {"entry_date": day.isoformat(), "minutes": "45", "category": category, "supervisor_id": str(supervisor.id),
+    return {"entry_date": day.isoformat(), "duration_hours": "0", "duration_minutes": "45",
+            "category": category, "supervisor_id": str(supervisor.id),
             "setting": "University teaching clinic", "case_code": case, "notes": "Supervised session.",
             "screening_id": str(screening_id or 0)}
 
@@ -370,7 +372,7 @@ def test_expired_agreement_stops_counting(app, people):
     db.session.commit()
     result = p3(mt)
     assert not result.met
-    assert f"to {(TODAY - timedelta(days=1)).isoformat()}) expired on {(TODAY - timedelta(days=1)).isoformat()}" \
+    assert f"to {format_date(TODAY - timedelta(days=1))}) expired on {format_date(TODAY - timedelta(days=1))}" \
         in result.reason
     assert result.progress == "Route N: no current verified collaboration agreement"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from lms.core.formatting import format_date
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.training import operations
@@ -156,7 +157,7 @@ def test_enrollment_records_date_program_version_and_standard_version(ctx, clien
     assert enrollment.enrolled_on == today()
     assert enrollment.program_version == program.version == "2026.1"
     assert enrollment.standard_version_id == standard.id
-    assert f"Enrolled on {today().isoformat()} (program version 2026.1" in _text(resp).replace("</span>", "")
+    assert f"Enrolled on {format_date(today())} (program version 2026.1" in _text(resp).replace("</span>", "")
 
 
 def test_enrolling_twice_keeps_one_enrollment(ctx, client, program):
