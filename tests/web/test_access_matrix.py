@@ -17,7 +17,8 @@ ACCESS = {
     "regulations.index": PUBLIC, "regulations.csv": PUBLIC,
     "certificates.verify_form": PUBLIC, "certificates.verify_page": PUBLIC, "certificates.pdf": PUBLIC,
     "certificates.credential": PUBLIC, "certificates.status_list": PUBLIC, "certificates.did_document": PUBLIC,
-    "certificates.credential_page": PUBLIC, "api_keys.index": {A}, "api_keys.revoke": {A},
+    "certificates.credential_page": PUBLIC, "certificates.verify_upload": PUBLIC, "certificates.badge_svg": PUBLIC,
+    "certificates.badge_png": PUBLIC, "admin.revoke_form": {A}, "api_keys.index": {A}, "api_keys.revoke": {A},
     "api.certificate": PUBLIC, "api.openapi": PUBLIC, "api.verify_pdf": PUBLIC, "api.verify_bulk": PUBLIC,
     "main.dashboard": ANY, "auth.account": ANY, "auth.logout": ANY,
     "providers.profile": {T}, "providers.submit_credential": {T}, "providers.evidence": {T, I, A},
@@ -108,7 +109,7 @@ def test_mutating_routes_refuse_get(app):
         "submit_agreement", "decide_agreement", "apply", "issue", "move_standard", "decide_application", "revoke",
         "set_enabled", "logout", "verify_pdf", "verify_bulk", "record_ce", "request_renewal", "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
-        "clear_revocation", "withdraw"}}
+        "clear_revocation", "withdraw", "verify_upload"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint
