@@ -135,6 +135,9 @@ def register_blueprints(app: Flask) -> None:
     from lms.training.diagrams import bp as diagrams_bp
 
     app.register_blueprint(diagrams_bp)  # course diagrams shown inline in module pages
+    from lms.help.views import bp as help_bp
+
+    app.register_blueprint(help_bp)  # help, FAQ, contact, privacy, terms and the favicon
     register_directory(app)
 
 
