@@ -138,6 +138,9 @@ def register_blueprints(app: Flask) -> None:
     from lms.help.views import bp as help_bp
 
     app.register_blueprint(help_bp)  # help, FAQ, contact, privacy, terms and the favicon
+    from lms.transcripts.views import bp as transcripts_bp
+
+    app.register_blueprint(transcripts_bp)
     register_directory(app)
 
 

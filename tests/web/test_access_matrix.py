@@ -20,7 +20,7 @@ ACCESS = {
     "certificates.credential_page": PUBLIC, "certificates.verify_upload": PUBLIC, "certificates.badge_svg": PUBLIC,
     "certificates.badge_png": PUBLIC, "admin.revoke_form": {A}, "help.index": PUBLIC, "help.faq": PUBLIC,
     "help.contact": PUBLIC, "help.privacy": PUBLIC, "help.terms": PUBLIC, "help.favicon": PUBLIC,
-    "api_keys.index": {A}, "api_keys.revoke": {A},
+    "transcripts.mine": {T}, "transcripts.for_trainee": {A}, "api_keys.index": {A}, "api_keys.revoke": {A},
     "api.certificate": PUBLIC, "api.openapi": PUBLIC, "api.verify_pdf": PUBLIC, "api.verify_bulk": PUBLIC,
     "main.dashboard": ANY, "auth.account": ANY, "auth.logout": ANY,
     "providers.profile": {T}, "providers.submit_credential": {T}, "providers.evidence": {T, I, A},
@@ -52,7 +52,7 @@ ACCESS = {
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",
-          "program_id": "omr", "diagram": "screening-flow"}
+          "program_id": "omr", "diagram": "screening-flow", "fmt": "csv"}
 
 
 def _build(rule, values):
