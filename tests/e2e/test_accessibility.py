@@ -53,11 +53,12 @@ def pages_for(role: str, r: dict) -> list[str]:
     """The main pages a person in ``role`` uses (public pages are scanned signed out)."""
     return {
         "public": ["/", "/verify", "/verify?serial=not-a-serial", f"/verify/{r['serial']}", "/regulations",
-                   "/login", "/register"],
+                   "/login", "/register", "/help", "/help/faq", "/contact", "/privacy", "/terms"],
         "trainee": ["/dashboard", "/profile", "/program", f"/modules/{r['m1']}", "/hours/", "/screenings",
                     "/certificates"],
         "instructor": ["/hours/queue", "/gradebook", f"/trainees/{r['slp']}?competency=C2"],
-        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates", "/admin/users"],
+        "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates", "/admin/users",
+                  f"/admin/certificates/{r['serial']}/revoke"],
         "board": ["/board/bulk"],
     }[role]
 
