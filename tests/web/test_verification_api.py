@@ -198,6 +198,7 @@ def test_genuine_pdf_is_recognised(ctx, certs):
         assert resp.json["serial"] == cert.serial
         assert resp.json["status"] == state
         assert resp.json["reason"]
+        assert resp.json["verdict"] == {"active": "genuine"}.get(state, state)
 
 
 def _foreign_pdf() -> bytes:
@@ -217,15 +218,15 @@ def _signed_by_us_but_never_issued() -> bytes:
                     signing_time=datetime.now(UTC))
 
 
-@pytest.mark.parametrize(("kind", "reason_pattern"), [
-    ("tampered", r"altered after it was signed"),
-    ("appended", r"changed after signing \(data was added\)"),
-    ("foreign", r"not a certificate issued by this registry"),
-    ("signed-not-issued", r"signature is ours, but these bytes are not an issued certificate"),
-    ("not-pdf", r"not a PDF"),
-    ("empty", r"not a PDF"),
+@pytest.mark.parametrize(("kind", "reason_pattern", "verdict"), [
+    ("tampered", r"altered after it was signed", "altered"),
+    ("appended", r"changed after signing \(data was added\)", "altered"),
+    ("foreign", r"not a certificate issued by this registry", "not_ours"),
+    ("signed-not-issued", r"signature is ours, but these bytes are not an issued certificate", "not_ours"),
+    ("not-pdf", r"not a PDF", "not_pdf"),
+    ("empty", r"not a PDF", "not_pdf"),
 ])
-def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_pattern):
+def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_pattern, verdict):
     pdf = certs["active"].pdf_bytes
     data = {
         "tampered": lambda: flip_byte(pdf, signed_range_offset(pdf)),
@@ -240,6 +241,7 @@ def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_p
     assert resp.json["genuine"] is False
     assert resp.json["status"] is None and resp.json["serial"] is None
     assert re.search(reason_pattern, resp.json["reason"]), resp.json["reason"]
+    assert resp.json["verdict"] == verdict
 
 
 def test_verify_without_a_file_is_a_json_400_not_a_500(ctx, certs):
