@@ -172,6 +172,9 @@ def _badge(serial: str, kind: str):
         resp = Response(verification.cached_rendering(state, "badge-png",
                                                       lambda r: sharing.badge_png(r, issuer, fonts)),
                         mimetype="image/png")
+        # Opened on its own, the browser shows the image in a viewer document that it styles inline; allow that
+        # styling and nothing else (no script, no fetch).
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     # Like the verify page: the ETag follows the certificate's state, so a revocation shows on the next revalidation.
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = "no-cache"

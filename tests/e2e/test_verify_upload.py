@@ -83,6 +83,13 @@ def test_a_file_dropped_on_the_form_is_checked(open_page, issued):
     expect(page.locator("#pdf-verdict")).to_have_attribute("data-verdict", "genuine")
 
 
+def test_badges_open_on_their_own(open_page, issued):
+    page = open_page()
+    for kind in ("svg", "png"):  # the page watcher fails the test on any CSP violation
+        resp = page.goto(f"/verify/{issued['serial']}/badge.{kind}")
+        assert resp.status == 200 and resp.headers["content-type"].startswith("image/")
+
+
 def test_verify_pages_fit_a_phone(open_page, issued):
     page = open_page(viewport={"width": 375, "height": 800})
     for path in ("/verify", f"/verify/{issued['serial']}"):
