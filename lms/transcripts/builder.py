@@ -149,7 +149,7 @@ def assessments(subject: Subject) -> Section | None:
 @section
 def certificates(subject: Subject) -> Section | None:
     from lms.certificates.models import Certificate
-    from lms.certificates.sharing import status_word
+    from lms.certificates.sharing import long_date, status_word
     from lms.certificates.verification import status_of
 
     certs = db.session.execute(sa.select(Certificate).filter_by(trainee_id=subject.trainee_id,
@@ -158,7 +158,7 @@ def certificates(subject: Subject) -> Section | None:
     if not certs:
         return None
     rows = [Row(item=c.serial, result=status_word(status_of(c)), on=c.issued_on.isoformat(),
-                notes=f"valid until {c.expires_on.isoformat()}; " + ", ".join(c.endorsements)) for c in certs]
+                notes=f"valid until {long_date(c.expires_on)}; " + ", ".join(c.endorsements)) for c in certs]
     return Section("certificates", "Certificates", rows, {"item": "Serial", "result": "Status", "on": "Issued",
                                                           "notes": "Notes"})
 
