@@ -107,6 +107,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "OroCert <no-reply@orocert.invalid>")
+    # Where people write with questions (shown on the contact, privacy and terms pages).
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "registry@orocert.invalid")
     MAIL_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed and waits on the admin page for a manual retry
 

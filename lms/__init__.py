@@ -139,6 +139,12 @@ def register_blueprints(app: Flask) -> None:
     from lms.training.diagrams import bp as diagrams_bp
 
     app.register_blueprint(diagrams_bp)  # course diagrams shown inline in module pages
+    from lms.help.views import bp as help_bp
+
+    app.register_blueprint(help_bp)  # help, FAQ, contact, privacy, terms and the favicon
+    from lms.transcripts.views import bp as transcripts_bp
+
+    app.register_blueprint(transcripts_bp)
     register_directory(app)
     from lms.cases.views import bp as cases_bp
     from lms.cases.views import outcomes_bp

@@ -193,11 +193,12 @@ def certificates_issue(email, reissue_revoked, reason):
 
 @certificates_cli.command("revoke")
 @click.argument("serial")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Internal note for administrators; never published.")
 @click.option("--category", default="issued_in_error", show_default=True,
               type=click.Choice(["issued_in_error", "requirements_not_met", "misconduct", "holder_request",
                                  "superseded"]),
-              help="Why it is revoked; misconduct and requirements_not_met block any reissue until cleared.")
+              help="The public reason (shown with the revocation); misconduct and requirements_not_met block any "
+                   "reissue until cleared.")
 def certificates_revoke(serial, reason, category):
     """Revoke a certificate with a reason."""
     from lms.certificates.issuing import RevocationError, revoke

@@ -182,15 +182,32 @@ def _posted_certificate(serial: str) -> Certificate:
     return cert
 
 
+@bp.get("/certificates/<serial>/revoke")
+@role_required("admin")
+def revoke_form(serial: str):
+    cert = verification.find(serial)
+    if cert is None:
+        abort(404)
+    return render_template("admin/revoke.html", cert=cert, categories=REVOCATION_CATEGORIES, form=FlaskForm(),
+                           status=verification.status_of(cert), category="", note="", problem=None)
+
+
 @bp.post("/certificates/<serial>/revoke")
 @role_required("admin")
 def revoke(serial: str):
+    """Two steps: the first POST shows what will happen (nothing is written); the second, confirmed, revokes."""
     cert = _posted_certificate(serial)
+    category = request.form.get("category", "")
+    note = request.form.get("reason", "")[:2000]
+    problem = issuing.revocation_problem(cert, reason=note, category=category)
+    if problem or request.form.get("confirm") != "yes":
+        return render_template("admin/revoke.html", cert=cert, categories=REVOCATION_CATEGORIES, form=FlaskForm(),
+                               status=verification.status_of(cert), category=category, note=note, problem=problem,
+                               confirming=problem is None), 400 if problem else 200
     return act_and_redirect(
-        lambda: issuing.revoke(cert, actor=current_user, reason=request.form.get("reason", "")[:2000],
-                               category=request.form.get("category", "")),
+        lambda: issuing.revoke(cert, actor=current_user, reason=note, category=category),
         target=url_for("admin.certificates"),
-        success=lambda _: f"Certificate {cert.serial} revoked.",
+        success=lambda _: f"Certificate {cert.serial} revoked ({REVOCATION_CATEGORIES[category].lower()}).",
     )
 
 

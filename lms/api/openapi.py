@@ -44,7 +44,9 @@ CERTIFICATE = {
         "revocation": {
             "type": "object",
             "required": ["date", "reason"],
-            "properties": {"date": {"type": "string", "format": "date"}, "reason": {"type": "string"},
+            "properties": {"date": {"type": "string", "format": "date"},
+                           "reason": {"type": "string", "description": "The public reason: the label of the "
+                                      "category (the administrator's internal note is never published)."},
                            "category": {"type": "string", "enum": ["issued_in_error", "requirements_not_met",
                                                                    "misconduct", "holder_request", "superseded"]}},
         },
@@ -74,6 +76,10 @@ PDF_CHECK = {
         "serial": {"type": ["string", "null"]},
         "status": {"type": ["string", "null"], "enum": ["active", "expired", "revoked", None]},
         "reason": {"type": "string"},
+        "verdict": {"type": "string", "enum": ["genuine", "expired", "revoked", "altered", "not_ours", "not_pdf"],
+                    "description": "genuine, expired and revoked: exactly the issued bytes with a valid signature; "
+                                   "altered: our signature but changed bytes; not_ours: no signature, another "
+                                   "signer, or our signature on bytes never issued."},
     },
 }
 BULK_RESULT = {

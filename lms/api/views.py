@@ -102,7 +102,8 @@ def verify_pdf():
         return _error(413, "The file is larger than 10 MB.")
     check = verification.verify_pdf(data, organisation=_organisation())
     db.session.commit()
-    return jsonify({"genuine": check.genuine, "serial": check.serial, "status": check.status, "reason": check.reason})
+    return jsonify({"genuine": check.genuine, "serial": check.serial, "status": check.status, "reason": check.reason,
+                    "verdict": check.verdict})
 
 
 @bp.post("/verify/bulk")

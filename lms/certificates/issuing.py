@@ -301,14 +301,15 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
 
 def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None,
            category: str = "issued_in_error") -> CertificateRevocation:
-    """Revoke a certificate: a linked revocation record; the certificate itself stays, reported as revoked."""
-    if not reason.strip():
-        raise RevocationError("Give a reason for the revocation; boards will see it.")
-    if cert.revocation is not None:
-        raise RevocationError("This certificate is already revoked.")
-    if category not in REVOCATION_CATEGORIES:
-        raise RevocationError("Choose why the certificate is revoked: "
-                              + ", ".join(v.lower() for v in REVOCATION_CATEGORIES.values()) + ".")
+    """Revoke a certificate: a linked revocation record; the certificate itself stays, reported as revoked.
+
+    ``category`` is the public reason, one of :data:`REVOCATION_CATEGORIES`: the verify page, the API and the holder
+    see only its label. ``reason`` is the administrator's internal note (stored in the revocation's ``reason`` column
+    and the audit log); it is never published, nor sent to the holder.
+    """
+    problem = revocation_problem(cert, reason=reason, category=category)
+    if problem:
+        raise RevocationError(problem)
     rev = CertificateRevocation(certificate_id=cert.id, category=category, reason=reason.strip(),
                                 revoked_on=on or today(), actor_id=actor.id)
     cert.is_current = False
@@ -316,8 +317,21 @@ def revoke(cert: Certificate, *, actor, reason: str, on: date | None = None,
     db.session.flush()
     audit.record("certificate.revoke", "certificate", cert.serial, actor=actor, reason=reason.strip(),
                  category=category)
-    notify(cert.trainee, "certificate.revoked", cert, reason=reason.strip())
+    notify(cert.trainee, "certificate.revoked", cert, reason=REVOCATION_CATEGORIES[category])
     return rev
+
+
+def revocation_problem(cert: Certificate, *, reason: str, category: str) -> str | None:
+    """Why a revocation with these inputs would be refused (None when it can go ahead), without writing anything:
+    the confirmation page shows this before the administrator confirms."""
+    if cert.revocation is not None:
+        return "This certificate is already revoked."
+    if category not in REVOCATION_CATEGORIES:
+        return ("Choose the public reason for the revocation: "
+                + ", ".join(v.lower() for v in REVOCATION_CATEGORIES.values()) + ".")
+    if not reason.strip():
+        return "Write an internal note on why the certificate is revoked (only administrators see it)."
+    return None
 
 
 def clear_revocation(cert: Certificate, *, actor, reason: str) -> RevocationClearance:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.certificates import keys
 from lms.certificates import verification_log as vlog
-from lms.certificates.models import Certificate, CertificateRevocation
+from lms.certificates.models import REVOCATION_CATEGORIES, Certificate, CertificateRevocation
 from lms.certificates.serials import normalize
 from lms.certificates.signing import validate_pdf
 from lms.core.cache import cache_for
@@ -38,7 +38,7 @@ from lms.standards.models import StandardVersion
 
 MAX_BULK_ROWS = 5000
 # Bump when the public record gains or changes a field, so cached records of the old shape are never served.
-RECORD_VERSION = "2"
+RECORD_VERSION = "3"
 
 
 def status_of(cert: Certificate, on: date | None = None) -> str:
@@ -83,7 +83,6 @@ def public_record(cert: Certificate, on: date | None = None) -> dict:
         ).scalar_one_or_none(),
         "trainee_id": cert.trainee_id,
         "revoked_on": revocation.revoked_on if revocation else None,
-        "revocation_reason": revocation.reason if revocation else None,
         "revocation_category": revocation.category if revocation else None,
     }, status_of(cert, on), on)
 
@@ -115,7 +114,10 @@ def _record(facts, status: str, on: date | None = None) -> dict:
         "licence": licence_status(facts["trainee_id"], on or today()),
     }
     if facts["revoked_on"] is not None:
-        record["revocation"] = {"date": facts["revoked_on"].isoformat(), "reason": facts["revocation_reason"],
+        # Only the public reason from the fixed list is published; the administrator's note stays internal.
+        record["revocation"] = {"date": facts["revoked_on"].isoformat(),
+                                "reason": REVOCATION_CATEGORIES.get(facts["revocation_category"],
+                                                                    facts["revocation_category"]),
                                 "category": facts["revocation_category"]}
     return record
 
@@ -135,8 +137,7 @@ def _record_statement():
                   StandardVersion.version.label("standard_version"), Certificate.issued_on, Certificate.expires_on,
                   Certificate.evidence, Certificate.pdf_sha256, renewed.serial.label("renews"),
                   replaced.serial.label("replaces"), replaced_by.label("replaced_by"), Certificate.trainee_id,
-                  CertificateRevocation.revoked_on, CertificateRevocation.reason.label("revocation_reason"),
-                  CertificateRevocation.category.label("revocation_category"))
+                  CertificateRevocation.revoked_on, CertificateRevocation.category.label("revocation_category"))
         .join(StandardVersion, StandardVersion.id == Certificate.standard_version_id)
         .outerjoin(Program, Program.id == Certificate.program_id)
         .outerjoin(renewed, renewed.id == Certificate.renews_id)
@@ -254,11 +255,18 @@ def record_for(state: State) -> dict:
 def cached_body(state: State, view: str, shape) -> bytes:
     """``shape(public record)`` as compact JSON bytes, cached under the state's key and ``view`` (one entry per way
     the record is shown, so a cache hit sends stored bytes without decoding or encoding anything)."""
+    return cached_rendering(state, view,
+                            lambda record: json.dumps(shape(record), separators=(",", ":")).encode())
+
+
+def cached_rendering(state: State, view: str, render) -> bytes:
+    """``render(public record)`` (bytes: JSON, a badge image…), cached under the state's key and ``view``: a change
+    of status, revocation, reissue or licence is a new key, so nothing stale is ever served."""
     cache = cache_for(current_app)
     key = f"{view}:{state.key}"
     body = cache.get(key)
     if body is None:
-        body = json.dumps(shape(_record_for_state(state)), separators=(",", ":")).encode()
+        body = render(_record_for_state(state))
         cache.set(key, body, int(current_app.config.get("VERIFICATION_CACHE_SECONDS", 300)))
     return body
 
@@ -309,44 +317,73 @@ def log(method: str, query: str, cert, result: str, board_user=None, *, organisa
         vlog.buffer_for(current_app._get_current_object()).add([entry])
 
 
+# The verdict on an uploaded PDF, in the words a visitor reads (see :func:`verify_pdf`).
+PDF_VERDICTS = {
+    "genuine": "Genuine",
+    "expired": "Genuine, but expired",
+    "revoked": "Genuine, but revoked",
+    "altered": "Altered",
+    "not_ours": "Not issued by us",
+    "not_pdf": "Not a PDF",
+}
+
+
 @dataclass
 class PdfCheck:
     genuine: bool
     serial: str | None
     status: str | None
     reason: str
+    # genuine | expired | revoked (the issued bytes, signature valid) | altered | not_ours | not_pdf
+    verdict: str = "not_ours"
+
+    @property
+    def verdict_label(self) -> str:
+        return PDF_VERDICTS[self.verdict]
+
+
+def _signed_by_us(validation, material) -> bool:
+    """The file's signature names our signing certificate (whether or not its digest still matches)."""
+    return bool(validation.signer_subject) and (
+        validation.trusted or validation.signer_subject == material.signer_cert.subject.human_friendly)
 
 
 def verify_pdf(data: bytes, *, board_user=None, organisation=None) -> PdfCheck:
-    """Is this file exactly an issued certificate, with its signature intact? Never raises on bad input."""
+    """Is this file exactly an issued certificate, with its signature intact? Never raises on bad input.
+
+    Two checks must both hold for a genuine verdict: the SHA-256 of the bytes is that of an issued certificate, and
+    the PAdES signature validates against our CA and covers the whole file. Anything else is *altered* (our
+    signature, but the bytes changed or data was added) or *not ours* (no signature, another signer, or our
+    signature on bytes we never issued)."""
     if not data.startswith(b"%PDF-"):
         log("pdf", "-", None, "not-pdf", board_user, organisation=organisation)
-        return PdfCheck(False, None, None, _("The file is not a PDF."))
+        return PdfCheck(False, None, None, _("The file is not a PDF."), "not_pdf")
     digest = hashlib.sha256(data).hexdigest()
     cert = db.session.execute(sa.select(Certificate).filter_by(pdf_sha256=digest).order_by(Certificate.id).limit(1)
                               ).scalar_one_or_none()
+    material = keys.signing_material()
     if cert is None or not hmac.compare_digest(cert.pdf_sha256, digest):
-        validation = validate_pdf(data, keys.signing_material().trust_roots)
+        validation = validate_pdf(data, material.trust_roots)
         if validation.valid:
-            reason = _("The signature is ours, but these bytes are not an issued certificate.")
-        elif validation.intact and not validation.entire_file:
-            reason = _("The file was changed after signing (data was added).")
-        elif not validation.intact and validation.signer_subject:
-            reason = _("The file was altered after it was signed: its signature no longer matches.")
+            reason, verdict = _("The signature is ours, but these bytes are not an issued certificate."), "not_ours"
+        elif validation.intact and not validation.entire_file and validation.trusted:
+            reason, verdict = _("The file was changed after signing (data was added)."), "altered"
+        elif not validation.intact and _signed_by_us(validation, material):
+            reason, verdict = _("The file was altered after it was signed: its signature no longer matches."), "altered"
         else:
-            reason = _("The file is not a certificate issued by this registry.")
+            reason, verdict = _("The file is not a certificate issued by this registry."), "not_ours"
         log("pdf", digest[:16], None, "not-genuine", board_user, organisation=organisation)
-        return PdfCheck(False, None, None, reason)
-    validation = validate_pdf(data, keys.signing_material().trust_roots)
+        return PdfCheck(False, None, None, reason, verdict)
+    validation = validate_pdf(data, material.trust_roots)
     status = status_of(cert)
     if not validation.valid:
         log("pdf", cert.serial, cert, "bad-signature", board_user, organisation=organisation)
         return PdfCheck(False, cert.serial, status, _("The file matches an issued certificate but its signature does "
-                                                      "not validate: %(reason)s", reason=validation.reason))
+                                                      "not validate: %(reason)s", reason=validation.reason), "altered")
     log("pdf", cert.serial, cert, status, board_user, organisation=organisation)
     reason = {"active": _("Genuine and active."), "expired": _("Genuine, but the certificate has expired."),
               "revoked": _("Genuine, but the certificate was revoked.")}[status]
-    return PdfCheck(True, cert.serial, status, reason)
+    return PdfCheck(True, cert.serial, status, reason, "genuine" if status == "active" else status)
 
 
 class BulkError(ValueError):
@@ -407,7 +444,7 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
             match = "yes" if cert.holder_name.strip().lower().split()[-1] == last_name.strip().lower() else "no"
         message = {"active": _("Active."), "expired": _("Expired on %(date)s.", date=cert.expires_on.isoformat()),
                    "revoked": _("Revoked on %(date)s: %(reason)s", date=cert.revocation.revoked_on.isoformat(),
-                                reason=cert.revocation.reason) if cert.revocation else ""}[status]
+                                reason=cert.revocation.category_label) if cert.revocation else ""}[status]
         if match == "no":
             message += " " + _("The last name does not match the holder.")
         results.append({"input": raw, "serial": cert.serial, "status": status, "holder_name": cert.holder_name,

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from lms.certificates import credential_view, keys, verification
+from lms.certificates import credential_view, keys, sharing, verification
 from lms.certificates.models import CertificateApplication
 from lms.certificates.queries import certificates_for
 from lms.certificates.serials import normalize
@@ -24,6 +24,16 @@ from lms.core.security import role_required
 from lms.extensions import db, limiter
 
 bp = Blueprint("certificates", __name__)
+
+
+@bp.app_template_filter("verify_date")
+def verify_date(value) -> str:
+    """An ISO date (or a date) in words, e.g. "26 November 2026", as the verification pages show dates."""
+    if not value:
+        return ""
+    from lms.core.formatting import format_date
+
+    return format_date(value, "long")
 
 
 def _public_limit():
@@ -48,8 +58,28 @@ def _mine_page(status: int = 200):
         .order_by(CertificateApplication.id.desc())).scalars().all()
     return render_template("certificates/mine.html", certificates=certificates_for(current_user.id),
                            applications=applications, status_of=verification.status_of, form=FlaskForm(),
-                           blockers=reasons_not_to_apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"])
-                           ), status
+                           blockers=reasons_not_to_apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"]),
+                           share=_share), status
+
+
+def _share(cert) -> dict:
+    """What the holder needs to show a certificate elsewhere (a revoked one gets no LinkedIn link)."""
+    from lms.training.models import Program
+
+    verify_url = url_for("certificates.verify_page", serial=cert.serial, _external=True)
+    badge_svg = url_for("certificates.badge_svg", serial=cert.serial, _external=True)
+    issuer = current_app.config["ISSUER_NAME"]
+    record = {"serial": cert.serial, "issued_on": cert.issued_on.isoformat(),
+              "expires_on": cert.expires_on.isoformat(), "holder": {"name": cert.holder_name}}
+    program = db.session.get(Program, cert.program_id)
+    return {
+        "badge_svg": badge_svg,
+        "badge_png": url_for("certificates.badge_png", serial=cert.serial),
+        "linkedin": None if verification.status_of(cert) == "revoked" else sharing.linkedin_url(
+            record, certification_name=program.title if program else cert.program_id, organisation=issuer,
+            verify_url=verify_url),
+        "snippet": sharing.embed_snippet(record, verify_url=verify_url, badge_url=badge_svg, issuer=issuer),
+    }
 
 
 @bp.post("/certificates/apply")
@@ -68,6 +98,36 @@ def apply():
     db.session.commit()
     flash(_("Your application was sent to the administrators."), "success")
     return redirect(url_for("certificates.mine"))
+
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # certificates are well under 1 MB; the app refuses bodies much larger
+
+
+@bp.post("/verify")
+@limiter.limit(_public_limit)
+def verify_upload():
+    """Is this PDF genuine? The visitor's file is checked byte for byte and its signature validated against our key."""
+    if not FlaskForm().validate_on_submit():
+        return render_template("certificates/verify_form.html", raw="", error=None,
+                               upload_error="The form expired. Choose the file again and check it."), 400
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("certificates/verify_form.html", raw="", error=None,
+                               upload_error="Choose a PDF file to check."), 400
+    try:
+        data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
+    finally:
+        upload.close()  # a large part is spooled to a temporary file: release it now, not at garbage collection
+    if len(data) > MAX_UPLOAD_BYTES:
+        return render_template("certificates/verify_form.html", raw="", error=None,
+                               upload_error="The file is larger than 5 MB. Our certificates are much smaller: "
+                                            "check that you chose the certificate PDF."), 413
+    result = verification.verify_pdf(data, board_user=_board_user())
+    record = verification.record_for(verification.state_of(result.serial)) if result.serial else None
+    db.session.commit()
+    status = 200 if result.verdict != "not_pdf" else 400
+    return render_template("certificates/verify_result.html", result=result, record=record,
+                           filename=upload.filename[:120]), status
 
 
 @bp.get("/verify")
@@ -104,6 +164,47 @@ def verify_page(serial: str):
         resp.headers["Cache-Control"] = "no-cache"
         resp.vary.add("Cookie")
     return resp
+
+
+def _badge(serial: str, kind: str):
+    state = verification.state_of(serial)
+    if state is None:
+        abort(404)
+    etag = f"{state.etag}-{kind}"
+    issuer = current_app.config["ISSUER_NAME"]
+    if request.if_none_match and request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    elif kind == "svg":
+        resp = Response(verification.cached_rendering(state, "badge-svg", lambda r: sharing.badge_svg(r, issuer)),
+                        mimetype="image/svg+xml")
+        # An SVG opened on its own is a document: it may run nothing and load nothing.
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    else:
+        fonts = current_app.config["CERTIFICATE_DESIGNS_DIR"] / current_app.config["CERTIFICATE_DESIGN"] / "fonts"
+        resp = Response(verification.cached_rendering(state, "badge-png",
+                                                      lambda r: sharing.badge_png(r, issuer, fonts)),
+                        mimetype="image/png")
+        # Opened on its own, the browser shows the image in a viewer document that it styles inline; allow that
+        # styling and nothing else (no script, no fetch).
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    # Like the verify page: the ETag follows the certificate's state, so a revocation shows on the next revalidation.
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = "no-cache"
+    # Websites embed the badge: let any origin show it (the verify page itself still may not be framed).
+    resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return resp
+
+
+@bp.get("/verify/<serial>/badge.svg")
+@limiter.limit(_public_limit)
+def badge_svg(serial: str):
+    return _badge(serial, "svg")
+
+
+@bp.get("/verify/<serial>/badge.png")
+@limiter.limit(_public_limit)
+def badge_png(serial: str):
+    return _badge(serial, "png")
 
 
 @bp.get("/certificates/<serial>.pdf")

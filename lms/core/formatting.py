@@ -31,8 +31,23 @@ def format_date(value: date | datetime | str | None, style: str = "medium") -> s
             return value
     if isinstance(value, datetime):
         value = value.date()
+    if _french():
+        from lms.core import i18n
+
+        return i18n.format_date(value, style if style in ("medium", "long") else "medium")
     pattern = _DATE_STYLES.get(style, _DATE_STYLES["medium"])
     return pattern.format(d=value.day, b=value.strftime("%b"), B=value.strftime("%B"), Y=value.year)
+
+
+def _french() -> bool:
+    """True inside a request whose reader chose French (dates then follow the French locale)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return False
+    from lms.core.i18n import current_language
+
+    return current_language() == "fr"
 
 
 def format_time(value: datetime) -> str:

@@ -54,14 +54,15 @@ def pages_for(role: str, r: dict) -> list[str]:
     """The main pages a person in ``role`` uses (public pages are scanned signed out)."""
     return {
         "public": ["/", "/verify", "/verify?serial=not-a-serial", f"/verify/{r['serial']}", "/regulations",
-                   "/login", "/register", "/regulations?q=zzz-no-such-rule"],
+                   "/login", "/register", "/regulations?q=zzz-no-such-rule",
+                   "/help", "/help/faq", "/contact", "/privacy", "/terms"],
         "trainee": ["/dashboard", "/profile", "/program", f"/modules/{r['m1']}", "/hours/", "/screenings",
                     "/certificates", "/renewal", "/account"],
         "instructor": ["/hours/queue", "/hours/queue?status=approved", "/hours/attendance", "/gradebook",
                        f"/trainees/{r['slp']}?competency=C2"],
         "admin": ["/admin/trainees", f"/admin/trainees/{r['hygienist']}", "/admin/certificates",
                   "/admin/certificates?q=nobody-by-this-name", "/hours/queue", "/admin/users",
-                  "/admin/items"],
+                  "/admin/items", f"/admin/certificates/{r['serial']}/revoke"],
         "board": ["/board/bulk"],
     }[role]
 

@@ -17,7 +17,10 @@ ACCESS = {
     "regulations.index": PUBLIC, "regulations.csv": PUBLIC,
     "certificates.verify_form": PUBLIC, "certificates.verify_page": PUBLIC, "certificates.pdf": PUBLIC,
     "certificates.credential": PUBLIC, "certificates.status_list": PUBLIC, "certificates.did_document": PUBLIC,
-    "certificates.credential_page": PUBLIC, "api_keys.index": {A}, "api_keys.revoke": {A},
+    "certificates.credential_page": PUBLIC, "certificates.verify_upload": PUBLIC, "certificates.badge_svg": PUBLIC,
+    "certificates.badge_png": PUBLIC, "admin.revoke_form": {A}, "help.index": PUBLIC, "help.faq": PUBLIC,
+    "help.contact": PUBLIC, "help.privacy": PUBLIC, "help.terms": PUBLIC, "help.favicon": PUBLIC,
+    "transcripts.mine": {T}, "transcripts.for_trainee": {A}, "api_keys.index": {A}, "api_keys.revoke": {A},
     "api.certificate": PUBLIC, "api.openapi": PUBLIC, "api.verify_pdf": PUBLIC, "api.verify_bulk": PUBLIC,
     "main.dashboard": ANY, "auth.account": ANY, "auth.logout": ANY,
     "providers.profile": {T}, "providers.submit_credential": {T}, "providers.evidence": {T, I, A},
@@ -59,7 +62,7 @@ ACCESS = {
 }
 
 PARAMS = {"serial": "OFM-00000-00000-00000", "filename": "app.css", "slug": "01-anatomy",
-          "program_id": "omr", "diagram": "screening-flow"}
+          "program_id": "omr", "diagram": "screening-flow", "fmt": "csv"}
 
 
 def _build(rule, values):
@@ -121,7 +124,7 @@ def test_mutating_routes_refuse_get(app):
         "decide_ce",
         "decide_request", "decide_licence", "record_standing", "name_instructor", "end_instructor",
         "clear_revocation", "withdraw", "attendance_record", "set_language",
-        "start", "answer", "save"}}
+        "start", "answer", "save", "verify_upload"}}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in mutating:
             assert "GET" not in rule.methods, rule.endpoint

@@ -475,20 +475,21 @@ def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, program):
     listing = admin_client.get("/admin/certificates").get_data(as_text=True)
     assert serial in listing and f"/admin/certificates/{serial}/revoke" in listing
 
-    refused = admin_client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "  "}, follow_redirects=True)
-    assert "Give a reason" in refused.get_data(as_text=True)
+    refused = admin_client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "  ",
+                                                                              "category": "requirements_not_met"})
+    assert refused.status_code == 400 and "Write an internal note" in refused.get_data(as_text=True)
     refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 0
 
     no_category = admin_client.post(f"/admin/certificates/{serial}/revoke",
-                                    data={"reason": "Licence suspended by the board"}, follow_redirects=True)
-    assert "Choose why the certificate is revoked" in no_category.get_data(as_text=True)
+                                    data={"reason": "Licence suspended by the board", "confirm": "yes"})
+    assert "Choose the public reason" in no_category.get_data(as_text=True)
     refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 0
     resp = admin_client.post(f"/admin/certificates/{serial}/revoke",
-                             data={"reason": "Licence suspended by the board", "category": "requirements_not_met"},
-                             follow_redirects=True)
-    assert f"Certificate {serial} revoked." in resp.get_data(as_text=True)
+                             data={"reason": "Licence suspended by the board", "category": "requirements_not_met",
+                                   "confirm": "yes"}, follow_redirects=True)
+    assert f"Certificate {serial} revoked (requirements not met)." in resp.get_data(as_text=True)
 
     refresh()
     cert = db.session.execute(sa.select(Certificate).filter_by(serial=serial)).scalar_one()  # the row is kept
@@ -500,18 +501,19 @@ def test_admin_revokes_in_the_ui_and_every_path_reports_it(ctx, program):
     assert len(events) == 1 and events[0].details["reason"] == "Licence suspended by the board"
 
     page = client.get(f"/verify/{serial}").get_data(as_text=True)
-    assert "Revoked" in page and date.today().isoformat() in page and "Licence suspended by the board" in page
+    today = date.today()
+    assert "Revoked" in page and f"{today.day} {today.strftime('%B %Y')}" in page
+    assert "Requirements not met" in page and "Licence suspended by the board" not in page
     api = client.get(f"/api/v1/certificates/{serial}").json
     assert api["status"] == "revoked"
-    assert api["revocation"] == {"date": date.today().isoformat(), "reason": "Licence suspended by the board",
+    assert api["revocation"] == {"date": date.today().isoformat(), "reason": "Requirements not met",
                                  "category": "requirements_not_met"}
     bulk = client.post("/api/v1/verify/bulk", json={"serials": [serial]}).json
     assert bulk["results"][0]["status"] == "revoked"
     check = client.post("/api/v1/verify", data={"file": (io.BytesIO(pdf), "c.pdf")}).json
     assert check["genuine"] is True and check["status"] == "revoked"
 
-    twice = admin_client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "again"},
-                              follow_redirects=True)
+    twice = admin_client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "again", "confirm": "yes"})
     assert "already revoked" in twice.get_data(as_text=True)
     refresh()
     assert db.session.execute(sa.select(sa.func.count(CertificateRevocation.id))).scalar_one() == 1

@@ -106,7 +106,8 @@ def test_assessment_application_and_certificate_events(ctx, program, smtp):  # n
     subjects = sorted(m.subject for m in smtp.to("harper@example.test"))
     assert subjects == ["Your certificate application was approved", "Your certificate was issued",
                         "Your certificate was revoked"]
-    assert "Licence lapsed" in [m for m in smtp.to("harper@example.test") if "revoked" in m.subject][0].text
+    revoked_mail = [m for m in smtp.to("harper@example.test") if "revoked" in m.subject][0].text
+    assert "Issued in error" in revoked_mail and "Licence lapsed" not in revoked_mail  # the public reason only
     assert {r for m in smtp.messages for r in m.rcpt} == {"bystander@example.test", "harper@example.test"}
 
 

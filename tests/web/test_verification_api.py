@@ -27,18 +27,22 @@ from tests.web.test_certificates import (
 REVOCATION_REASON = "Licence suspended by the board"
 
 
-@pytest.fixture
-def certs(ctx, program):
-    """Three issued certificates: one active, one expired, one revoked (and the active one's PDF)."""
+def three_certificates(note: str = REVOCATION_REASON, category: str = "issued_in_error") -> dict:
+    """Three issued certificates: one active, one expired, one revoked with this internal note and public reason."""
     from lms.certificates.issuing import revoke
 
     active = issue(qualified_trainee(email="active@example.test", name="Avery Active"))
     expired = issue(qualified_trainee(email="expired@example.test", name="Ezra Expired"), on=expired_on())
     revoked = issue(qualified_trainee(email="revoked@example.test", name="Rowan Revoked"))
-    revoke(revoked, actor=admin_user(), reason=REVOCATION_REASON)
+    revoke(revoked, actor=admin_user(), reason=note, category=category)
     db.session.commit()
     assert expired.expires_on < date.today()
     return {"active": active, "expired": expired, "revoked": revoked}
+
+
+@pytest.fixture
+def certs(ctx, program):
+    return three_certificates()
 
 
 def events():
@@ -68,10 +72,11 @@ def test_page_for_an_active_certificate(ctx, certs):
     resp = client_for(ctx).get(f"/verify/{cert.serial}")
     assert resp.status_code == 200
     text = resp.get_data(as_text=True)
-    assert "Active" in text and f"valid until {cert.expires_on.isoformat()}" in text
+    expires = f"{cert.expires_on.day} {cert.expires_on.strftime('%B %Y')}"
+    assert "Valid" in text and f"valid until {expires}" in text
     assert "Avery Active" in text and cert.license_number in text
     assert "extraoral" in text and "intraoral" in text
-    assert "omr-c version 0.5.0" in text
+    assert "omr-c, version 0.5.0" in text
     assert cert.pdf_sha256 in text
     assert "Revoked" not in text and "Expired" not in text
 
@@ -79,18 +84,20 @@ def test_page_for_an_active_certificate(ctx, certs):
 def test_page_for_an_expired_certificate(ctx, certs):
     cert = certs["expired"]
     text = client_for(ctx).get(f"/verify/{cert.serial}").get_data(as_text=True)
-    assert "Expired" in text and f"on {cert.expires_on.isoformat()}" in text
+    assert "Expired" in text and f"on {cert.expires_on.day} {cert.expires_on.strftime('%B %Y')}" in text
     assert cert.issued_on == expired_on()
     assert "Ezra Expired" in text
     assert "status-active" not in text
 
 
-def test_page_for_a_revoked_certificate_shows_date_and_reason(ctx, certs):
+def test_page_for_a_revoked_certificate_shows_date_and_public_reason_only(ctx, certs):
     cert = certs["revoked"]
     text = client_for(ctx).get(f"/verify/{cert.serial}").get_data(as_text=True)
     assert "Revoked" in text
-    assert f"on {date.today().isoformat()}" in text
-    assert REVOCATION_REASON in text
+    today = date.today()
+    assert f"on {today.day} {today.strftime('%B %Y')}" in text
+    assert "Issued in error" in text
+    assert REVOCATION_REASON not in text  # the administrator's note is internal
     assert "status-active" not in text
 
 
@@ -159,7 +166,7 @@ def test_api_record_has_exactly_the_documented_keys(ctx, certs):
         assert body["expires_on"] == cert.expires_on.isoformat()
         assert body["pdf_sha256"] == cert.pdf_sha256
     revoked = client.get(f"/api/v1/certificates/{certs['revoked'].serial}").json
-    assert revoked["revocation"] == {"date": date.today().isoformat(), "reason": REVOCATION_REASON,
+    assert revoked["revocation"] == {"date": date.today().isoformat(), "reason": "Issued in error",
                                      "category": "issued_in_error"}
     # Serials are read forgivingly here too.
     sloppy = certs["active"].serial.lower().replace("-", "")
@@ -191,6 +198,7 @@ def test_genuine_pdf_is_recognised(ctx, certs):
         assert resp.json["serial"] == cert.serial
         assert resp.json["status"] == state
         assert resp.json["reason"]
+        assert resp.json["verdict"] == {"active": "genuine"}.get(state, state)
 
 
 def _foreign_pdf() -> bytes:
@@ -210,15 +218,15 @@ def _signed_by_us_but_never_issued() -> bytes:
                     signing_time=datetime.now(UTC))
 
 
-@pytest.mark.parametrize(("kind", "reason_pattern"), [
-    ("tampered", r"altered after it was signed"),
-    ("appended", r"changed after signing \(data was added\)"),
-    ("foreign", r"not a certificate issued by this registry"),
-    ("signed-not-issued", r"signature is ours, but these bytes are not an issued certificate"),
-    ("not-pdf", r"not a PDF"),
-    ("empty", r"not a PDF"),
+@pytest.mark.parametrize(("kind", "reason_pattern", "verdict"), [
+    ("tampered", r"altered after it was signed", "altered"),
+    ("appended", r"changed after signing \(data was added\)", "altered"),
+    ("foreign", r"not a certificate issued by this registry", "not_ours"),
+    ("signed-not-issued", r"signature is ours, but these bytes are not an issued certificate", "not_ours"),
+    ("not-pdf", r"not a PDF", "not_pdf"),
+    ("empty", r"not a PDF", "not_pdf"),
 ])
-def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_pattern):
+def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_pattern, verdict):
     pdf = certs["active"].pdf_bytes
     data = {
         "tampered": lambda: flip_byte(pdf, signed_range_offset(pdf)),
@@ -233,6 +241,7 @@ def test_anything_but_the_issued_bytes_is_not_genuine(ctx, certs, kind, reason_p
     assert resp.json["genuine"] is False
     assert resp.json["status"] is None and resp.json["serial"] is None
     assert re.search(reason_pattern, resp.json["reason"]), resp.json["reason"]
+    assert resp.json["verdict"] == verdict
 
 
 def test_verify_without_a_file_is_a_json_400_not_a_500(ctx, certs):
@@ -285,7 +294,7 @@ def _check_results(results, rows, certs):
         else:
             assert result["holder_name"] == ""
     revoked = next(r for r in results if r["status"] == "revoked")
-    assert REVOCATION_REASON in revoked["message"]
+    assert "Issued in error" in revoked["message"] and REVOCATION_REASON not in revoked["message"]
     assert any(r["message"] == "Not a valid serial." for r in results)
     assert any(r["message"] == "No certificate with this serial." for r in results)
 
@@ -358,7 +367,7 @@ def test_board_bulk_page_takes_a_csv_with_last_names_and_returns_a_csv(ctx, cert
     ]
     assert "does not match" in rows[1]["message"]
     assert "does not match" not in rows[0]["message"]
-    assert REVOCATION_REASON in rows[2]["message"]
+    assert "Issued in error" in rows[2]["message"] and REVOCATION_REASON not in rows[2]["message"]
     assert rows[4]["input"].startswith("'=")  # a spreadsheet formula is defused, not echoed raw
 
     logged = events()[before:]

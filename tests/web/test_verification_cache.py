@@ -51,7 +51,7 @@ def test_revocation_shows_at_once_and_changes_the_etag(ctx, certs):  # noqa: F81
     db.session.commit()
     after = client.get(f"/api/v1/certificates/{cert.serial}", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200, "a board holding the old record must get the new one"
-    assert after.json["status"] == "revoked" and after.json["revocation"]["reason"] == "Licence suspended"
+    assert after.json["status"] == "revoked" and after.json["revocation"]["reason"] == "Issued in error"
     assert after.headers["ETag"] != before.headers["ETag"]
     page = client.get(f"/verify/{cert.serial}", headers={"If-None-Match": page_before.headers["ETag"]})
     assert page.status_code == 200 and "Revoked" in page.get_data(as_text=True)
