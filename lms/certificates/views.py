@@ -58,7 +58,8 @@ def _mine_page(status: int = 200):
         .order_by(CertificateApplication.id.desc())).scalars().all()
     return render_template("certificates/mine.html", certificates=certificates_for(current_user.id),
                            applications=applications, status_of=verification.status_of, form=FlaskForm(),
-                           blockers=reasons_not_to_apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"]),
+                           blockers=reasons_not_to_apply(current_user,
+                                                         program_id=current_app.config["DEFAULT_PROGRAM"]),
                            share=_share), status
 
 
