@@ -115,7 +115,7 @@ def hours(subject: Subject) -> Section | None:
     if subject.enrollment_id is not None:
         didactic = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(ModuleCompletion.hours_credited), 0))
                                       .where(ModuleCompletion.enrollment_id == subject.enrollment_id)).scalar_one()
-        rows.append(Row(item="Didactic (modules)", hours=_hours(didactic)))
+        rows.append(Row(item="Online (knowledge checks passed)", hours=_hours(didactic)))
     for key, label in CATEGORY_LABELS.items():
         target = targets.get(key)
         rows.append(Row(item=label, hours=_hours(Decimal(counted.get(key, 0)) / 60),
@@ -144,6 +144,49 @@ def assessments(subject: Subject) -> Section | None:
                    {"item": "Competency", "result": "Observation", "on": "Observed", "notes": "Notes"},
                    note="Direct observations on the 1–5 entrustment scale; an amended observation shows its latest "
                         "version." if rows else "No observations recorded yet.")
+
+
+@section
+def written_exam(subject: Subject) -> Section | None:
+    from lms.exams.models import ExamSitting
+
+    sittings = db.session.execute(sa.select(ExamSitting).filter_by(trainee_id=subject.trainee_id)
+                                  .order_by(ExamSitting.attempt_no, ExamSitting.id)).scalars().all()
+    if not sittings:
+        return None
+    rows = []
+    for s in sittings:
+        if s.submitted_at is None:
+            result = "In progress"
+        else:
+            result = (f"{'Passed' if s.passed else 'Not passed'}, {s.score_percent}% "
+                      f"({s.correct} of {s.total}; pass mark {s.pass_mark}%)")
+        notes = "submitted when the time ran out" if s.submitted_by == "time_limit" else ""
+        rows.append(Row(item=f"Sitting {s.attempt_no}", result=result,
+                        on=(s.submitted_at or s.started_at).date().isoformat(), notes=notes))
+    return Section("written_exam", "Written exam", rows,
+                   {"item": "Sitting", "result": "Result", "on": "Date", "notes": "Notes"},
+                   note="Every sitting is listed, passed or not.")
+
+
+@section
+def osce(subject: Subject) -> Section | None:
+    from lms.exams.models import OsceResult
+
+    results = db.session.execute(sa.select(OsceResult).filter_by(trainee_id=subject.trainee_id)
+                                 .order_by(OsceResult.assessed_on, OsceResult.id)).scalars().all()
+    if not results:
+        return None
+    amended = {r.amends_id for r in results if r.amends_id}
+    titles = {st["id"]: st.get("title", st["id"]) for st in subject.standard.get("osce", {}).get("stations", [])}
+    rows = [Row(item=titles.get(r.station_id, r.station_id),
+                result=f"{'Passed' if r.passed else 'Not passed'}, global rating {r.global_rating} of 5",
+                on=r.assessed_on.isoformat(),
+                notes="; ".join(r.failed_reasons or []) + (" (amended)" if r.amends_id else ""))
+            for r in results if r.id not in amended]
+    return Section("osce", "OSCE stations", rows,
+                   {"item": "Station", "result": "Result", "on": "Assessed", "notes": "Notes"},
+                   note="An amended station result shows its latest version.")
 
 
 @section

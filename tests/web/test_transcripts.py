@@ -38,7 +38,8 @@ def test_trainee_downloads_a_pdf_transcript_with_every_section(ctx, holder, tmp_
     assert "attachment" in resp.headers["Content-Disposition"]
     text = pdftotext(resp.data, tmp_path)
     assert "Training transcript" in text and "Harper Quinn Hygienist" in text
-    for heading in ("Modules", "Hours by category", "Competency assessments", "Certificates"):
+    for heading in ("Modules", "Hours by category", "Competency assessments", "Written exam", "OSCE stations",
+                    "Certificates"):
         assert heading in text, heading
     assert "M1 " in text and "Completed" in text
     assert "Clinical, intraoral" in text and "Lab, in person" in text
@@ -55,7 +56,12 @@ def test_csv_transcript_has_a_row_per_line_and_matches_the_ledger(ctx, holder):
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
     assert set(rows[0]) == {"section", "item", "result", "hours", "date", "notes"}
     sections = {r["section"] for r in rows}
-    assert {"Modules", "Hours by category", "Competency assessments", "Certificates"} <= sections
+    assert {"Modules", "Hours by category", "Competency assessments", "Written exam", "OSCE stations",
+            "Certificates"} <= sections
+    exam = [r for r in rows if r["section"] == "Written exam"]
+    assert exam and exam[-1]["result"].startswith("Passed,") and "pass mark" in exam[-1]["result"]
+    stations = [r for r in rows if r["section"] == "OSCE stations"]
+    assert len(stations) == 3 and all(r["result"].startswith("Passed") for r in stations)
     counted = counted_minutes_by_category(trainee.id)
     intraoral = next(r for r in rows if r["item"] == "Clinical, intraoral")
     assert float(intraoral["hours"]) == pytest.approx(counted["clinical_intraoral"] / 60)
