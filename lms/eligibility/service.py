@@ -96,7 +96,7 @@ def _grouped(stmt, make) -> dict[int, list]:
     """Run ``stmt`` (its first column is the trainee id) and build one fact per row with ``make(*other columns)``,
     grouped by trainee (one query). Rows stay plain tuples: no mapping or ORM object per row."""
     out: dict[int, list] = defaultdict(list)
-    for trainee_id, *fields in db.session.execute(stmt).tuples():
+    for trainee_id, *fields in db.session.execute(stmt):
         out[trainee_id].append(make(*fields))
     return out
 
@@ -137,13 +137,13 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
         uid: (legal_name, cpr_expires_on, ack_at)
         for uid, legal_name, cpr_expires_on, ack_at in db.session.execute(
             sa.select(ProviderProfile.user_id, ProviderProfile.legal_name, ProviderProfile.cpr_expires_on,
-                      ProviderProfile.infection_control_ack_at).where(ProviderProfile.user_id.in_(ids))).tuples()
+                      ProviderProfile.infection_control_ack_at).where(ProviderProfile.user_id.in_(ids)))
     }
     creds: dict[int, tuple] = {}
     for uid, status, course_hours, completed_on in db.session.execute(
         sa.select(OmtCredential.user_id, OmtCredential.status, OmtCredential.course_hours, OmtCredential.completed_on)
         .where(OmtCredential.user_id.in_(ids)).order_by(OmtCredential.id)
-    ).tuples():
+    ):
         best = creds.get(uid)
         # A verified credential wins over later pending/rejected submissions; among verified, the longest course.
         if (
@@ -158,7 +158,7 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
         .join(ModuleCompletion, ModuleCompletion.enrollment_id == Enrollment.id)
         .join(Module, Module.id == ModuleCompletion.module_id)
         .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)
-    ).tuples():
+    ):
         modules_done[uid].add(key)
     superseded = set(db.session.execute(superseded_ids_query().where(HourEntry.trainee_id.in_(ids))).scalars())
     hours = _grouped(
@@ -191,13 +191,13 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
     licences = licence_facts(ids)
     enrolled = dict(db.session.execute(
         sa.select(Enrollment.user_id, Enrollment.enrolled_on)
-        .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)).tuples().all())
+        .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)).all())
     prior_from: dict[int, date] = {}
     omt_practice: set[int] = set()
     for uid, kind, hours_from in db.session.execute(
         sa.select(AdvancedStanding.trainee_id, AdvancedStanding.kind, AdvancedStanding.hours_from)
         .where(AdvancedStanding.trainee_id.in_(ids), AdvancedStanding.program_id == program_id)
-    ).tuples():
+    ):
         if kind == "omt_practice":
             omt_practice.add(uid)
         elif hours_from is not None:
@@ -261,7 +261,7 @@ def licence_facts(ids: list[int]) -> dict[int, LicenceFact]:
         sa.select(Licence.trainee_id, Licence.status, Licence.profession, Licence.jurisdiction, Licence.number,
                   Licence.expires_on, Licence.endorsements, Licence.decided_at, Licence.submitted_at,
                   Licence.decision_reason)
-        .where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id)).tuples()
+        .where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id))
     for uid, status, profession, jurisdiction, number, expires_on, endorsements, decided_at, submitted_at, why in rows:
         out[uid] = LicenceFact(
             status=status, profession=profession, jurisdiction=jurisdiction, number=number,
