@@ -119,15 +119,19 @@ def _record(facts, status: str, on: date | None = None) -> dict:
     return record
 
 
-def _record_statement(where=None):
+def _record_statement(where=None, links=None):
+    """The public record's columns; ``links`` is where the renewal and replacement links are read (the certificate
+    itself unless a verification lookup reads them from their index)."""
     from lms.training.models import Program
+
+    links = Certificate if links is None else links
 
     renewed = sa.orm.aliased(Certificate)
     replaced = sa.orm.aliased(Certificate)
     replacement = sa.orm.aliased(Certificate)
     replaced_by = (sa.select(replacement.serial).where(replacement.replaces_id == Certificate.id)
                    .order_by(replacement.id).limit(1).correlate(Certificate).scalar_subquery())
-    return (
+    stmt = (
         sa.select(Certificate.serial, Certificate.holder_name, Certificate.profession, Certificate.license_number,
                   Certificate.jurisdiction, Certificate.endorsements, Certificate.program_id,
                   Program.title.label("program_title"), StandardVersion.standard_key,
@@ -138,8 +142,12 @@ def _record_statement(where=None):
                   CertificateRevocation.category.label("revocation_category"))
         .join(StandardVersion, StandardVersion.id == Certificate.standard_version_id)
         .outerjoin(Program, Program.id == Certificate.program_id)
-        .outerjoin(renewed, renewed.id == Certificate.renews_id)
-        .outerjoin(replaced, replaced.id == Certificate.replaces_id)
+    )
+    if links is not Certificate:
+        stmt = stmt.join(links, links.serial == Certificate.serial)
+    return (
+        stmt.outerjoin(renewed, renewed.id == links.renews_id)
+        .outerjoin(replaced, replaced.id == links.replaces_id)
         .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
         .where(Certificate.id == sa.bindparam("id") if where is None else where)
     )
