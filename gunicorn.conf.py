@@ -8,3 +8,13 @@ serves its first request.
 import gunicorn.http.wsgi
 
 gunicorn.http.wsgi.SERVER = "OroCert"
+
+
+def post_worker_init(worker):
+    """Move everything the worker loaded at start-up (the app, its models, templates, compiled statements) out of the
+    garbage collector's sight. Those objects live as long as the worker; without this, each full collection walks all
+    of them again while a request waits, which shows as a long tail of slow responses."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

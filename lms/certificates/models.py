@@ -25,6 +25,10 @@ class Certificate(db.Model):
             sqlite_where=sa.text("is_current"),
             postgresql_where=sa.text("is_current"),
         ),
+        # A certificate's links to the certificates it renews or replaces, by serial, readable from the index alone.
+        # On SQLite a row's columns after the stored PDF can only be read by walking the PDF's overflow pages; a
+        # verification reads the links from this index instead (see lms.certificates.verification_lookup).
+        sa.Index("ix_certificates_links", "serial", "renews_id", "replaces_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

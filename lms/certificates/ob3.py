@@ -178,7 +178,7 @@ def _relative_references(expanded: Any) -> list[str]:
     return found
 
 
-def _assert_safe_mode(document: Mapping[str, Any]) -> None:
+def _assert_safe_mode(document: Mapping[str, Any]) -> Any:
     """Expand ``document`` in "safe mode": raise if any property would be dropped or any reference is relative.
 
     JSON-LD silently ignores properties that no context defines, and turns an undefined ``@type`` value into a relative
@@ -201,6 +201,7 @@ def _assert_safe_mode(document: Mapping[str, Any]) -> None:
     if relative:
         raise UnsafeJsonLdError(f"relative references not defined by the JSON-LD context: "
                                 f"{', '.join(sorted(set(relative)))}")
+    return expanded
 
 
 def canonicalize(document: Mapping[str, Any]) -> str:
@@ -208,12 +209,31 @@ def canonicalize(document: Mapping[str, Any]) -> str:
 
     Uses only pinned contexts. Raises ``UnsafeJsonLdError`` if a term or a type is undefined by the contexts.
     """
-    _assert_safe_mode(document)
+    key = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    found = _canonical_cache.get(key)
+    if found is not None:
+        return found
+    # The safe-mode check expands the document; canonicalising that expanded form gives the same dataset
+    # (expansion is idempotent) without processing the contexts a second time.
+    expanded = _assert_safe_mode(document)
     try:
-        return jsonld.normalize(dict(document), _jsonld_options())
+        canonical = jsonld.normalize(dict(document) if expanded is None else expanded, _jsonld_options())
     except jsonld.JsonLdError as exc:
         _raise_root_cause(exc)
         raise  # unreachable: _raise_root_cause always raises
+    if expanded is not None:  # only a document that passed the safe-mode check is remembered
+        if len(_canonical_cache) >= _CANONICAL_CACHE_SIZE:
+            _canonical_cache.pop(next(iter(_canonical_cache)))
+        _canonical_cache[key] = canonical
+    return canonical
+
+
+# Canonical forms of recent documents, by their JSON text. The proof configuration is the same for every credential
+# signed on one day with one key (its ``created`` is the day of issue), so a cohort canonicalises it once. A pure
+# function of the document and the pinned contexts, so the cached form is always the one computed afresh; only
+# documents that passed the safe-mode check are kept, so a hit never skips that check.
+_CANONICAL_CACHE_SIZE = 32
+_canonical_cache: dict[str, str] = {}
 
 
 def hash_data(unsecured_document: Mapping[str, Any], proof_config: Mapping[str, Any]) -> bytes:

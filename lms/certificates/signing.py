@@ -330,7 +330,29 @@ class _FixedTimePdfSigner(signers.PdfSigner):
         session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
         # system_time feeds both the CMS signingTime attribute and the signature dictionary's /M entry.
         session.system_time = self._signing_time
+        session.estimate_signature_container_size = _remembered_estimate(
+            self.signer, session.md_algorithm, session.estimate_signature_container_size)
         return session
+
+
+def _remembered_estimate(signer, md_algorithm: str, estimate):
+    """pyHanko sizes the space it reserves for the signature by making a whole dummy signature first, on every PDF
+    (a third of the signing time). With no timestamp server and a fixed key, digest and attribute set, that size is
+    the same every time, so it is worked out once per signer (per key, digest and tightness) and remembered: the
+    output is byte for byte what pyHanko would write."""
+    remembered = signer.__dict__.setdefault("_reserved_sizes", {})
+
+    async def cached(validation_info, tight=False):
+        fixed = validation_info is None or validation_info.adobe_revinfo_attr is None
+        key = (md_algorithm, bool(tight))
+        if fixed and key in remembered:
+            return remembered[key]
+        size = await estimate(validation_info, tight=tight)
+        if fixed:  # revocation info embedded in the signature would vary: never remembered
+            remembered[key] = size
+        return size
+
+    return cached
 
 
 def sign_pdf(

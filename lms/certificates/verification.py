@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -23,15 +23,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.certificates import keys
 from lms.certificates import verification_log as vlog
+from lms.certificates import verification_lookup as lookup
 from lms.certificates.models import REVOCATION_CATEGORIES, Certificate, CertificateRevocation
 from lms.certificates.serials import normalize
 from lms.certificates.signing import validate_pdf
 from lms.core.cache import cache_for
-from lms.core.database import read_connection, set_write_intent
+from lms.core.database import set_write_intent
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
-from lms.providers.models import Licence
 from lms.providers.operations import licence_status
 from lms.providers.professions import PROFESSIONS
 from lms.standards.models import StandardVersion
@@ -111,7 +111,7 @@ def _record(facts, status: str, on: date | None = None) -> dict:
         "replaces": facts["replaces"],
         "replaced_by": facts["replaced_by"],
         # The holder's licence as last verified by the registry (it can lapse while the certificate stays valid).
-        "licence": licence_status(facts["trainee_id"], on or today()),
+        "licence": facts["licence"] if "licence" in facts else licence_status(facts["trainee_id"], on or today()),
     }
     if facts["revoked_on"] is not None:
         # Only the public reason from the fixed list is published; the administrator's note stays internal.
@@ -122,15 +122,19 @@ def _record(facts, status: str, on: date | None = None) -> dict:
     return record
 
 
-def _record_statement():
+def _record_statement(where=None, links=None):
+    """The public record's columns; ``links`` is where the renewal and replacement links are read (the certificate
+    itself unless a verification lookup reads them from their index)."""
     from lms.training.models import Program
+
+    links = Certificate if links is None else links
 
     renewed = sa.orm.aliased(Certificate)
     replaced = sa.orm.aliased(Certificate)
     replacement = sa.orm.aliased(Certificate)
     replaced_by = (sa.select(replacement.serial).where(replacement.replaces_id == Certificate.id)
                    .order_by(replacement.id).limit(1).correlate(Certificate).scalar_subquery())
-    return (
+    stmt = (
         sa.select(Certificate.serial, Certificate.holder_name, Certificate.profession, Certificate.license_number,
                   Certificate.jurisdiction, Certificate.endorsements, Certificate.program_id,
                   Program.title.label("program_title"), StandardVersion.standard_key,
@@ -140,23 +144,20 @@ def _record_statement():
                   CertificateRevocation.revoked_on, CertificateRevocation.category.label("revocation_category"))
         .join(StandardVersion, StandardVersion.id == Certificate.standard_version_id)
         .outerjoin(Program, Program.id == Certificate.program_id)
-        .outerjoin(renewed, renewed.id == Certificate.renews_id)
-        .outerjoin(replaced, replaced.id == Certificate.replaces_id)
+    )
+    if links is not Certificate:
+        stmt = stmt.join(links, links.serial == Certificate.serial)
+    return (
+        stmt.outerjoin(renewed, renewed.id == links.renews_id)
+        .outerjoin(replaced, replaced.id == links.replaces_id)
         .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
-        .where(Certificate.id == sa.bindparam("id"))
+        .where(Certificate.id == sa.bindparam("id") if where is None else where)
     )
 
 
-_RECORD: list = []
-
-
 def _record_for_state(state: State) -> dict:
-    """The public record in one Core query (a cache miss): no ORM objects, no session."""
-    if not _RECORD:
-        _RECORD.append(_record_statement())
-    with read_connection(db.engine) as conn:
-        facts = conn.execute(_RECORD[0], {"id": state.id}).mappings().one()
-    return _record(facts, state.status)
+    """The public record (a cache miss), from the facts the state's own query already read: no second query."""
+    return _record(lookup.facts(db.engine, state.row), state.status)
 
 
 def begin_logged_read() -> None:
@@ -180,25 +181,11 @@ class State:
     serial: str
     status: str
     key: str
+    row: tuple | None = field(default=None, compare=False, repr=False)  # the public facts, read with the state
 
     @property
     def etag(self) -> str:
         return hashlib.sha256(self.key.encode()).hexdigest()[:32]
-
-
-_REPLACEMENT = sa.orm.aliased(Certificate)
-_STATE = (
-    sa.select(Certificate.id, Certificate.serial, Certificate.expires_on, Certificate.is_current,
-              CertificateRevocation.id.label("revocation_id"),
-              # A reissue after revocation and a newly verified licence of the holder change the record too.
-              sa.select(sa.func.max(_REPLACEMENT.id)).where(_REPLACEMENT.replaces_id == Certificate.id)
-              .correlate(Certificate).scalar_subquery().label("replaced_by_id"),
-              sa.select(sa.func.max(Licence.id)).where(Licence.trainee_id == Certificate.trainee_id,
-                                                       Licence.status == "verified")
-              .correlate(Certificate).scalar_subquery().label("licence_id"))
-    .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
-    .where(Certificate.serial == sa.bindparam("serial"))
-)
 
 
 def state_of(serial_text: str, on: date | None = None) -> State | None:
@@ -211,10 +198,10 @@ def state_of(serial_text: str, on: date | None = None) -> State | None:
     serial = normalize(serial_text)
     if serial is None:
         return None
-    found = _state_row(serial)
+    found = lookup.state_row(db.engine, serial)
     if found is None:
         return None
-    cert_id, serial, expires_on, is_current, revocation_id, replaced_by_id, licence_id = found
+    cert_id, serial, expires_on, is_current, revocation_id, replaced_by_id, licence_id = found[:7]
     if isinstance(expires_on, str):  # SQLite hands dates back as ISO text
         expires_on = date.fromisoformat(expires_on)
     on = on or today()
@@ -222,29 +209,7 @@ def state_of(serial_text: str, on: date | None = None) -> State | None:
     # The day is part of the key: a verified licence can lapse overnight while nothing else changes.
     key = (f"cert:{RECORD_VERSION}:{serial}:{cert_id}:{status}:{int(bool(is_current))}:{revocation_id or 0}:"
            f"{replaced_by_id or 0}:{licence_id or 0}:{on.isoformat()}")
-    return State(cert_id, serial, status, key)
-
-
-_compiled_state: dict[str, object] = {}
-
-
-def _state_row(serial: str) -> tuple | None:
-    """The state query on a pooled connection of its own, without the ORM session.
-
-    This is the hot path of every verification, and its one query is a single indexed read: the session, its
-    transaction bookkeeping and the ORM's result processing would cost several times the query itself. The SQL is
-    compiled once per dialect from ``_STATE``; the connection is returned to the pool (its read transaction ended) at
-    once, so the request holds no transaction while it builds the answer.
-    """
-    engine = db.engine
-    compiled = _compiled_state.get(engine.dialect.name)
-    if compiled is None:
-        compiled = _compiled_state[engine.dialect.name] = _STATE.compile(dialect=engine.dialect)
-    params = compiled.construct_params({"serial": serial})
-    args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
-    with read_connection(engine) as conn:
-        row = conn.exec_driver_sql(compiled.string, args).first()
-    return tuple(row) if row is not None else None
+    return State(cert_id, serial, status, key, found)
 
 
 def record_for(state: State) -> dict:

@@ -14,6 +14,7 @@ import contextvars
 from sqlalchemy import event
 
 _immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
+_single_read = contextvars.ContextVar("sqlite_single_read", default=False)
 
 
 def set_write_intent(value: bool) -> None:
@@ -36,19 +37,24 @@ def configure_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        if _single_read.get():
+            return  # one SELECT on its own: SQLite runs it in a read transaction of its own, no BEGIN needed
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
 @contextlib.contextmanager
 def read_connection(engine):
-    """A pooled connection for a read of its own, outside the session. On SQLite its transaction starts deferred
+    """A pooled connection for one read statement of its own, outside the session. On SQLite no transaction is opened
+    around it (the statement is atomic by itself, and reads in a snapshot of its own), and never BEGIN IMMEDIATE
     whatever the request intends to write: a pure read never needs the write lock, and taking it here would wait on a
-    lock that this very thread's session may already hold (until the busy timeout gives up)."""
-    token = _immediate.set(False)
+    lock that this very thread's session may already hold (until the busy timeout gives up). Run one statement only:
+    two statements on this connection would not share a snapshot."""
+    token, single = _immediate.set(False), _single_read.set(True)
     try:
         with engine.connect() as conn:
             yield conn
     finally:
+        _single_read.reset(single)
         _immediate.reset(token)
 
 

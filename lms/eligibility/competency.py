@@ -90,8 +90,12 @@ def failure_reasons(competency_def: Mapping[str, Any], obs: ObservationFact) -> 
     A critical criterion with no recorded result counts as not met: a missing tick must not
     let a safety item through.
     """
+    return _failure_reasons(obs, required_level(competency_def), critical_criteria(competency_def))
+
+
+def _failure_reasons(obs: ObservationFact, level: int, critical: list[str]) -> list[str]:
+    """:func:`failure_reasons` with the definition's required level and critical criteria worked out once."""
     reasons: list[str] = []
-    level = required_level(competency_def)
     if obs.level < level:
         reasons.append(f"level {obs.level}, below the required {level}")
     if obs.critical_failure:
@@ -100,7 +104,7 @@ def failure_reasons(competency_def: Mapping[str, Any], obs: ObservationFact) -> 
     for criterion in obs.criteria:
         # If a criterion is recorded twice, any "not met" wins.
         recorded[criterion.id] = recorded.get(criterion.id, True) and criterion.met
-    for criterion_id in critical_criteria(competency_def):
+    for criterion_id in critical:
         if criterion_id not in recorded:
             reasons.append(f"critical criterion {criterion_id} not recorded")
         elif not recorded[criterion_id]:
@@ -188,11 +192,14 @@ def sign_off(
     counted = relevant[reset_at + 1 :]
     run: list[ObservationFact] = []
     breaking: ObservationFact | None = None
+    level, critical = required_level(competency_def), critical_criteria(competency_def)
+    breaking_reasons: list[str] = []
     for obs in reversed(counted):
-        if observation_passes(competency_def, obs):
+        reasons = _failure_reasons(obs, level, critical)
+        if not reasons:
             run.append(obs)
         else:
-            breaking = obs
+            breaking, breaking_reasons = obs, reasons
             break
 
     assessors = len({o.assessor_id for o in run})
@@ -220,7 +227,7 @@ def sign_off(
         signed_off=signed_off,
         passing=passing,
         required=required,
-        required_level=required_level(competency_def),
+        required_level=level,
         assessors=assessors,
         min_assessors=min_assessors,
         cases=cases,
@@ -228,7 +235,7 @@ def sign_off(
         dental_assessor_needed=needs_dental,
         dental_assessor_present=dental_present,
         breaking_observation=breaking,
-        breaking_reasons=tuple(failure_reasons(competency_def, breaking)) if breaking else (),
+        breaking_reasons=tuple(breaking_reasons),
         reset_by=relevant[reset_at] if reset_at >= 0 else None,
         progress=", ".join(parts),
     )

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -96,38 +97,75 @@ def _rules():
 
 
 def _grouped(stmt, make) -> dict[int, list]:
-    """Run ``stmt`` and build one fact per row with ``make(columns)``, grouped by trainee (one query)."""
+    """Run ``stmt`` (its first column is the trainee id) and build one fact per row with ``make(*other columns)``,
+    grouped by trainee (one query). Rows stay plain tuples: no mapping or ORM object per row."""
+    out: dict[int, list] = defaultdict(list)
+    for trainee_id, *fields in db.session.execute(stmt):
+        out[trainee_id].append(make(*fields))
+    return out
+
+
+def _grouped_rows(stmt, make) -> dict[int, list]:
+    """Like ``_grouped`` for small record kinds: ``make`` gets each row as a dict of its columns (without the
+    trainee id)."""
     out: dict[int, list] = defaultdict(list)
     for row in db.session.execute(stmt).mappings():
         fields = dict(row)
-        trainee_id = fields.pop("trainee_id")
-        out[trainee_id].append(make(fields))
+        out[fields.pop("trainee_id")].append(make(fields))
     return out
+
+
+def _criteria_parser():
+    """Parse an observation's criteria (its JSON text) into sorted ``CriterionFact`` tuples. A cohort's hundreds of
+    thousands of observations share a handful of distinct criteria records, so each distinct text is parsed once."""
+    seen: dict[str | None, tuple[CriterionFact, ...]] = {}
+
+    def parse(text: str | None) -> tuple[CriterionFact, ...]:
+        found = seen.get(text)
+        if found is None:
+            value = json.loads(text) if text else None
+            found = seen[text] = tuple(CriterionFact(k, bool(v)) for k, v in sorted((value or {}).items()))
+        return found
+
+    return parse
 
 
 def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None) -> dict[int, TraineeFacts]:
     """Facts for many trainees at once, in a constant number of queries."""
+    return _load_facts(user_ids, program_id, on)[0]
+
+
+def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
+                ) -> tuple[dict[int, TraineeFacts], dict[int, User]]:
+    """The facts of many trainees, and their user records, in a constant number of queries.
+
+    Only the users are ORM entities (callers hand them on); every other record is read as plain columns, because a
+    cohort has hundreds of thousands of hour entries and observations and only a few fields of each feed the engine.
+    """
     on = on or today()
     if not user_ids:
-        return {}
+        return {}, {}
     ids = list(user_ids)
     users = {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(ids))).scalars()}
     profiles = {
-        p.user_id: p
-        for p in db.session.execute(sa.select(ProviderProfile).where(ProviderProfile.user_id.in_(ids))).scalars()
+        uid: (legal_name, cpr_expires_on, ack_at)
+        for uid, legal_name, cpr_expires_on, ack_at in db.session.execute(
+            sa.select(ProviderProfile.user_id, ProviderProfile.legal_name, ProviderProfile.cpr_expires_on,
+                      ProviderProfile.infection_control_ack_at).where(ProviderProfile.user_id.in_(ids)))
     }
-    creds: dict[int, OmtCredential] = {}
-    for c in db.session.execute(
-        sa.select(OmtCredential).where(OmtCredential.user_id.in_(ids)).order_by(OmtCredential.id)
-    ).scalars():
-        best = creds.get(c.user_id)
+    creds: dict[int, tuple] = {}
+    for uid, status, course_hours, completed_on in db.session.execute(
+        sa.select(OmtCredential.user_id, OmtCredential.status, OmtCredential.course_hours, OmtCredential.completed_on)
+        .where(OmtCredential.user_id.in_(ids)).order_by(OmtCredential.id)
+    ):
+        best = creds.get(uid)
         # A verified credential wins over later pending/rejected submissions; among verified, the longest course.
         if (
             best is None
-            or (c.status == "verified" and (best.status != "verified" or c.course_hours >= best.course_hours))
-            or (best.status != "verified" and c.status != "verified")
+            or (status == "verified" and (best[0] != "verified" or course_hours >= best[1]))
+            or (best[0] != "verified" and status != "verified")
         ):
-            creds[c.user_id] = c
+            creds[uid] = (status, course_hours, completed_on)
     modules_done: dict[int, set[str]] = defaultdict(set)
     for uid, key in db.session.execute(
         sa.select(Enrollment.user_id, Module.module_key)
@@ -138,32 +176,37 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
         modules_done[uid].add(key)
     superseded = set(db.session.execute(superseded_ids_query().where(HourEntry.trainee_id.in_(ids))).scalars())
     hours = _grouped(
-        sa.select(HourEntry.id, HourEntry.trainee_id, HourEntry.category, HourEntry.minutes, HourEntry.status,
+        sa.select(HourEntry.trainee_id, HourEntry.id, HourEntry.category, HourEntry.minutes, HourEntry.status,
                   HourEntry.entry_date, HourEntry.case_code, HourEntry.screening_id)
         .where(HourEntry.trainee_id.in_(ids)),
-        lambda row: HourFact(**row, superseded=row["id"] in superseded))
+        lambda id_, category, minutes, status, entry_date, case_code, screening_id: HourFact(
+            id_, category, minutes, status, entry_date, id_ in superseded, case_code, screening_id))
     amended = set(
         db.session.execute(
             sa.select(Assessment.amends_id).where(Assessment.amends_id.is_not(None), Assessment.trainee_id.in_(ids))
         ).scalars()
     )
     # Plain columns, not ORM entities: a cohort has hundreds of thousands of observations and only these fields
-    # feed the engine (entity loading was most of the cohort report's time).
-    # The assessor's newest licence record comes in the same query (assessor-qualification rules read it).
+    # feed the engine. The assessor's newest licence record comes in the same query (assessor-qualification rules
+    # read it).
+    criteria = _criteria_parser()
     newest = (sa.select(Licence.trainee_id, sa.func.max(Licence.id).label("licence_id"))
               .group_by(Licence.trainee_id).subquery())
     assessor_licence = sa.orm.aliased(Licence)
     observations = _grouped(
-        sa.select(Assessment.id, Assessment.trainee_id, Assessment.competency_id, Assessment.level,
-                  Assessment.critical_failure, Assessment.criteria, Assessment.assessor_id,
+        sa.select(Assessment.trainee_id, Assessment.id, Assessment.competency_id, Assessment.level,
+                  Assessment.critical_failure, sa.cast(Assessment.criteria, sa.Text), Assessment.assessor_id,
                   Assessment.assessor_is_dental, Assessment.observed_on, Assessment.case_code, Assessment.simulated,
-                  assessor_licence.profession.label("assessor_profession"),
-                  assessor_licence.status.label("assessor_licence_status"))
+                  assessor_licence.profession, assessor_licence.status)
         .outerjoin(newest, newest.c.trainee_id == Assessment.assessor_id)
         .outerjoin(assessor_licence, assessor_licence.id == newest.c.licence_id)
         .where(Assessment.trainee_id.in_(ids)),
-        lambda row: _observation(row, amended))
-    sittings = _grouped(
+        lambda id_, competency_id, level, critical_failure, criteria_text, assessor_id, assessor_is_dental,
+        observed_on, case_code, simulated, assessor_profession, licence_status: ObservationFact(
+            id_, competency_id, level, critical_failure, criteria(criteria_text), assessor_id, assessor_is_dental,
+            observed_on, id_, id_ in amended, case_code, simulated, assessor_profession,
+            licence_status == "verified"))
+    sittings = _grouped_rows(
         sa.select(ExamSitting.id, ExamSitting.trainee_id, ExamSitting.attempt_no, ExamSitting.started_at,
                   ExamSitting.submitted_at, ExamSitting.score_percent, ExamSitting.pass_mark, ExamSitting.passed)
         .join(Enrollment, Enrollment.id == ExamSitting.enrollment_id)
@@ -172,17 +215,17 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
             id=row["id"], attempt_no=row["attempt_no"], started_on=row["started_at"].date(),
             submitted_on=row["submitted_at"].date() if row["submitted_at"] else None,
             score_percent=row["score_percent"], pass_mark=row["pass_mark"], passed=row["passed"]))
-    osce_rows = _grouped(
+    osce_rows = _grouped_rows(
         sa.select(OsceResult.id, OsceResult.trainee_id, OsceResult.station_id, OsceResult.assessed_on,
                   OsceResult.passed, OsceResult.global_rating, OsceResult.failed_reasons, OsceResult.amends_id)
         .where(OsceResult.trainee_id.in_(ids)), dict)
     osce = {uid: _osce_facts(rows) for uid, rows in osce_rows.items()}
     agreements = _grouped(
-        sa.select(CollaborationAgreement.id, CollaborationAgreement.trainee_id, CollaborationAgreement.status,
+        sa.select(CollaborationAgreement.trainee_id, CollaborationAgreement.id, CollaborationAgreement.status,
                   CollaborationAgreement.valid_from, CollaborationAgreement.valid_until,
                   CollaborationAgreement.dentist_profession, CollaborationAgreement.dentist_name)
         .where(CollaborationAgreement.trainee_id.in_(ids)),
-        lambda row: AgreementFact(**row))
+        AgreementFact)
     licences = licence_facts(ids)
     cases = case_facts(ids)
     enrolled = dict(db.session.execute(
@@ -199,18 +242,21 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
         elif hours_from is not None:
             prior_from[uid] = min(hours_from, prior_from.get(uid, hours_from))
     out = {}
+    no_modules: frozenset[str] = frozenset()
     for uid in ids:
-        u, p, c = users.get(uid), profiles.get(uid), creds.get(uid)
+        u = users.get(uid)
         if u is None:
             continue
+        p, c = profiles.get(uid), creds.get(uid)
         lic = licences.get(uid)
         ok = lic is not None and lic.status == "verified"
         start = enrolled.get(uid)
         if start is not None and uid in prior_from:
             start = min(start, prior_from[uid])
+        done = modules_done.get(uid)
         out[uid] = TraineeFacts(
             email=u.email,
-            name=p.legal_name if p else u.name,
+            name=p[0] if p else u.name,
             profession=lic.profession if ok else None,
             jurisdiction=lic.jurisdiction if ok else None,
             license_number=lic.number if ok else None,
@@ -219,12 +265,12 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
             enrolled_on=enrolled.get(uid),
             hours_count_from=start,
             omt_practice_recognised=uid in omt_practice,
-            omt_status=c.status if c else None,
-            omt_hours=float(c.course_hours) if c else 0.0,
-            omt_completed_on=c.completed_on if c else None,
-            cpr_expires_on=p.cpr_expires_on if p else None,
-            infection_control_ack=bool(p and p.infection_control_ack_at),
-            completed_modules=frozenset(modules_done.get(uid, ())),
+            omt_status=c[0] if c else None,
+            omt_hours=float(c[1]) if c else 0.0,
+            omt_completed_on=c[2] if c else None,
+            cpr_expires_on=p[1] if p else None,
+            infection_control_ack=bool(p and p[2]),
+            completed_modules=frozenset(done) if done else no_modules,
             hours=tuple(hours.get(uid, ())),
             observations=tuple(observations.get(uid, ())),
             agreements=tuple(agreements.get(uid, ())),
@@ -233,7 +279,7 @@ def facts_for_users(user_ids: list[int], program_id: str, on: date | None = None
             cases=tuple(cases.get(uid, ())),
             today=on,
         )
-    return out
+    return out, users
 
 
 def case_facts(ids: list[int]) -> dict[int, list[CaseFact]]:
@@ -250,19 +296,11 @@ def case_facts(ids: list[int]) -> dict[int, list[CaseFact]]:
         follow.measure == base.measure, follow.timepoint == "follow_up",
         ~sa.exists().where(fix_base.corrects_id == base.id), ~sa.exists().where(fix_follow.corrects_id == follow.id))
     letters = sa.select(sa.func.count(CaseLetter.id)).where(CaseLetter.case_id == Case.id).scalar_subquery()
-    return _grouped(sa.select(Case.trainee_id, Case.code, paired.label("baseline_and_followup"),
-                              letters.label("letters")).where(Case.trainee_id.in_(ids)),
-                    lambda row: CaseFact(code=row["code"], baseline_and_followup=bool(row["baseline_and_followup"]),
-                                         letters=int(row["letters"] or 0)))
-
-
-
-
-def _observation(row: dict, amended: set[int]) -> ObservationFact:
-    status = row.pop("assessor_licence_status")
-    criteria = tuple(CriterionFact(k, bool(v)) for k, v in sorted((row.pop("criteria") or {}).items()))
-    return ObservationFact(**row, criteria=criteria, assessor_licence_verified=status == "verified",
-                           recorded_seq=row["id"], superseded=row["id"] in amended)
+    return _grouped_rows(sa.select(Case.trainee_id, Case.code, paired.label("baseline_and_followup"),
+                                   letters.label("letters")).where(Case.trainee_id.in_(ids)),
+                         lambda row: CaseFact(code=row["code"],
+                                              baseline_and_followup=bool(row["baseline_and_followup"]),
+                                              letters=int(row["letters"] or 0)))
 
 
 def _osce_facts(rows: list[dict]) -> list[OsceFact]:
@@ -292,15 +330,19 @@ def licence_facts(ids: list[int]) -> dict[int, LicenceFact]:
     out: dict[int, LicenceFact] = {}
     verified_before: set[int] = set()
     rows = db.session.execute(
-        sa.select(Licence).where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id)).scalars()
-    for lic in rows:
-        uid = lic.trainee_id
+        sa.select(Licence.trainee_id, Licence.status, Licence.profession, Licence.jurisdiction, Licence.number,
+                  Licence.expires_on, Licence.endorsements, Licence.decided_at, Licence.submitted_at,
+                  Licence.decision_reason)
+        .where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id))
+    for uid, status, profession, jurisdiction, number, expires_on, endorsements, decided_at, submitted_at, why in rows:
         out[uid] = LicenceFact(
-            status=lic.status, profession=lic.profession, jurisdiction=lic.jurisdiction, number=lic.number,
-            expires_on=lic.expires_on, endorsements=frozenset(lic.endorsements or ()),
-            verified_on=lic.verified_on, submitted_on=lic.submitted_at.date() if lic.submitted_at else None,
-            changed_after_verification=uid in verified_before, decision_reason=lic.decision_reason or "")
-        if lic.status == "verified":
+            status=status, profession=profession, jurisdiction=jurisdiction, number=number,
+            expires_on=expires_on, endorsements=frozenset(endorsements or ()),
+            # as Licence.verified_on: the day of the decision, for a verified record
+            verified_on=decided_at.date() if status == "verified" and decided_at else None,
+            submitted_on=submitted_at.date() if submitted_at else None,
+            changed_after_verification=uid in verified_before, decision_reason=why or "")
+        if status == "verified":
             verified_before.add(uid)
     return out
 
@@ -323,7 +365,7 @@ def attestations_for(facts: TraineeFacts, rules) -> frozenset[str]:
 def decisions_for(user_ids: list[int], program_id: str | None = None, on: date | None = None) -> list[TraineeDecision]:
     """Decisions for many trainees; each evaluated against the standard version its enrollment is pinned to."""
     program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
-    facts = facts_for_users(user_ids, program_id, on)
+    facts, users = _load_facts(user_ids, program_id, on)
     enrollments = {
         e.user_id: e
         for e in db.session.execute(
@@ -339,7 +381,6 @@ def decisions_for(user_ids: list[int], program_id: str | None = None, on: date |
         if version_ids
         else {}
     )
-    users = {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(list(user_ids)))).scalars()}
     rules = _rules()
     out = []
     for uid in user_ids:

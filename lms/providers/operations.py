@@ -79,12 +79,17 @@ def latest_verified_licence(user_id: int) -> Licence | None:
 def licence_status(user_id: int, on) -> dict:
     """The holder's licence as a board sees it: ``status`` current | expired | not_verified, with the dates."""
     lic = latest_verified_licence(user_id)
-    if lic is None:
+    return licence_summary(lic is not None, lic.expires_on if lic else None, lic.verified_on if lic else None, on)
+
+
+def licence_summary(verified: bool, expires_on, verified_on, on) -> dict:
+    """:func:`licence_status` from the latest verified licence's dates (``verified``: there is one)."""
+    if not verified:
         return {"status": "not_verified", "expires_on": None, "verified_on": None}
-    expired = lic.expires_on is not None and lic.expires_on < on
+    expired = expires_on is not None and expires_on < on
     return {"status": "expired" if expired else "current",
-            "expires_on": lic.expires_on.isoformat() if lic.expires_on else None,
-            "verified_on": lic.verified_on.isoformat() if lic.verified_on else None}
+            "expires_on": expires_on.isoformat() if expires_on else None,
+            "verified_on": verified_on.isoformat() if verified_on else None}
 
 
 def sync_licence(user, profile: ProviderProfile, *, evidence: EvidenceFile | None = None) -> Licence:
