@@ -83,12 +83,17 @@ def prepare(module: dict, work: Path, root: Path = ROOT) -> None:
         f"pytest_add_cli_args_test_selection = {_toml_list(module['tests'])}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not postgres and not e2e"]\n'
         "use_git_change_detection = false\n"
+        # A mutant's pytest session starts from scratch; on a loaded machine that start dominates, so the time limit
+        # is generous: a timeout should mean a mutant that hangs, not a slow machine.
+        "timeout_constant = 30.0\n"
     )
     (work / "pyproject.toml").write_text(pyproject, "utf-8")
 
 
 def run_mutmut(module: dict, work: Path, jobs: int, log) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "PYTEST_ADDOPTS")}
+    # tests/conftest.py keeps the migrated template and signing material here across mutmut's many pytest sessions.
+    env["OROCERT_TEST_SESSION_CACHE"] = str((work / "session-cache").resolve())
     dotted = module["path"].removesuffix(".py").replace("/", ".")
     names = [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
     cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names]
@@ -157,7 +162,8 @@ def collect(module: dict, work: Path, equivalents: dict[str, str]) -> dict:
     meta = json.loads((work / "mutants" / (module["path"] + ".meta")).read_text("utf-8"))
     dotted = module["path"].removesuffix(".py").replace("/", ".")
     patterns = [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
-    counts = {"total": 0, "killed": 0, "survived": 0, "message_only": 0, "equivalent": 0, "not_run": 0}
+    counts = {"total": 0, "killed": 0, "timeout": 0, "survived": 0, "message_only": 0, "equivalent": 0,
+              "not_run": 0}
     survivors, message, equivalent_used = [], [], []
     cwd = os.getcwd()
     os.chdir(work)
@@ -186,6 +192,7 @@ def collect(module: dict, work: Path, equivalents: dict[str, str]) -> dict:
                 equivalent_used.append({"name": name, "key": key, "reason": equivalents[key], "status": status})
             elif status in KILLED:
                 counts["killed"] += 1
+                counts["timeout"] += status == "timeout"
             elif status in ("not checked", "check was interrupted by user"):
                 counts["not_run"] += 1
                 survivors.append(entry)
@@ -218,11 +225,12 @@ def write_report(results: list[dict], out: Path, equivalents: dict[str, str]) ->
     lines = ["# Mutation report", "",
              "Score = killed / (all mutants − message-only − listed equivalent). "
              "Made by `make mutation`; see the README section \"Mutation testing\".", "",
-             "| module | file | score | floor | killed | survived | message-only | equivalent | total |",
+             "| module | file | score | floor | killed (timeouts) | survived | message-only | equivalent | total |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         mark = "" if r["meets_floor"] else " **below floor**"
-        lines.append(f"| {r['name']} | `{r['path']}` | {r['score']}%{mark} | {r['floor']}% | {r['killed']} | "
+        lines.append(f"| {r['name']} | `{r['path']}` | {r['score']}%{mark} | {r['floor']}% | "
+                     f"{r['killed']} ({r['timeout']}) | "
                      f"{r['survived'] + r['not_run']} | {r['message_only']} | {r['equivalent']} | {r['total']} |")
     for r in results:
         lines += ["", f"## {r['name']} — {r['score']}% (floor {r['floor']}%)", "",
