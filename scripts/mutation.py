@@ -90,12 +90,30 @@ def prepare(module: dict, work: Path, root: Path = ROOT) -> None:
     (work / "pyproject.toml").write_text(pyproject, "utf-8")
 
 
-def run_mutmut(module: dict, work: Path, jobs: int, log) -> int:
+def refresh_tests(work: Path, root: Path = ROOT) -> None:
+    """Copy the current tests into an existing scratch copy (and mutmut's own copy inside it)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules", ".pytest_cache")
+    for target in (work / "tests", work / "mutants" / "tests"):
+        shutil.copytree(root / "tests", target, ignore=ignore, dirs_exist_ok=True)
+
+
+def previous_survivors(module: dict, work: Path) -> list[str]:
+    from mutmut.stats import status_by_exit_code
+
+    meta = json.loads((work / "mutants" / (module["path"] + ".meta")).read_text("utf-8"))
+    dotted = module["path"].removesuffix(".py").replace("/", ".")
+    patterns = [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
+    return sorted(name for name, code in meta["exit_code_by_key"].items()
+                  if status_by_exit_code[code] not in KILLED and (not patterns or any(fnmatch(name, p)
+                                                                                      for p in patterns)))
+
+
+def run_mutmut(module: dict, work: Path, jobs: int, log, names: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "PYTEST_ADDOPTS")}
     # tests/conftest.py keeps the migrated template and signing material here across mutmut's many pytest sessions.
     env["OROCERT_TEST_SESSION_CACHE"] = str((work / "session-cache").resolve())
     dotted = module["path"].removesuffix(".py").replace("/", ".")
-    names = [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
+    names = names or [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
     cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names]
     # A fixed command line: this interpreter, mutmut, names built from our own configuration.
     return subprocess.run(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
@@ -257,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=ROOT / "mutation" / "work", help="scratch copies of the project")
     p.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", os.cpu_count() or 2)))
     p.add_argument("--report-only", action="store_true", help="re-read the results of the last run, run nothing")
+    p.add_argument("--rerun-survivors", action="store_true",
+                   help="after adding tests: run only the last run's survivors again, with the current tests")
     args = p.parse_args(argv)
 
     modules = load_modules(args.config)
@@ -269,7 +289,17 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for module in modules:
         work = args.work / module["name"]
-        if not args.report_only:
+        if args.rerun_survivors and not args.report_only:
+            survivors = previous_survivors(module, work)
+            print(f"mutation: {module['name']}: {len(survivors)} survivors again with the current tests", flush=True)
+            if survivors:
+                refresh_tests(work)
+                with open(work / "mutmut.log", "ab") as log:
+                    code = run_mutmut(module, work, args.jobs, log, survivors)
+                if code != 0:
+                    print(f"mutation: mutmut failed for {module['name']} (exit {code}); see {work / 'mutmut.log'}")
+                    return 2
+        elif not args.report_only:
             started = time.monotonic()
             print(f"mutation: {module['name']} ({module['path']}) against {' '.join(module['tests'])}", flush=True)
             prepare(module, work)

@@ -29,6 +29,11 @@ def test_parse_keeps_going_after_a_blank_line():
                                     ("OFM-CCCCC-CCCCC-CCCCC", "Lee")]
 
 
+def test_old_mac_line_endings_and_quoted_line_breaks_are_read():
+    assert parse_bulk_csv("A1,Park\rB2,Lee\r") == [("A1", "Park"), ("B2", "Lee")]
+    assert parse_bulk_csv('A1,"Park\r\nLee"\r\nB2\r\n') == [("A1", "Park\nLee"), ("B2", "")]
+
+
 @pytest.mark.parametrize("header", ["serial", "Certificate", "certificate serial", " SERIAL "])
 def test_an_optional_header_row_is_skipped_only_as_the_first_row(header):
     assert parse_bulk_csv(f"{header},last name\nX1,Park\n") == [("X1", "Park")]
@@ -69,6 +74,7 @@ def test_results_csv_defuses_spreadsheet_formulas():
     assert out.startswith("input,serial,status,holder_name,endorsements,expires_on,name_match,message")
     assert inputs[:4] == ["'=x", "'+x", "'-x", "'@x"]
     assert inputs[-1] == "ax"
+    assert out.strip("\r\n").split("\r\n")[-1] == "ax,,unknown,,,,,"  # missing fields are empty, never "None"
     assert "'\tx" in out and "'\rx" in out
 
 
@@ -128,7 +134,9 @@ def test_bulk_matches_the_last_of_several_names_and_logs_who_asked_and_the_count
     assert results[0]["message"] == "Active."
     assert results[1]["message"] == "Active. The last name does not match the holder."
     assert results[4]["message"].startswith(f"Revoked on {revoked.revocation.revoked_on.isoformat()}: Licence susp")
-    assert results[5]["message"] == "No certificate with this serial."
+    assert results[5] == {"input": "OFM-00000-00000-00000", "serial": "OFM-00000-00000-00000", "status": "unknown",
+                          "holder_name": "", "endorsements": "", "expires_on": "", "name_match": "",
+                          "message": "No certificate with this serial."}
     assert results[6]["message"] == "Not a valid serial."
     assert results[0]["holder_name"] == "Avery Jo Active" and results[5]["holder_name"] == ""
     assert results[0]["expires_on"] == active.expires_on.isoformat() and results[0]["input"] == rows[0][0]
