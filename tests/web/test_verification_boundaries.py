@@ -78,7 +78,7 @@ def test_results_csv_defuses_spreadsheet_formulas():
     assert "'\tx" in out and "'\rx" in out
 
 
-def _certificate(name: str) -> Certificate:
+def _certificate(name: str, expires_on: date | None = None) -> Certificate:
     """A certificate row as issuing stores it, without the slow rendering and signing: these tests read
     certificates, they do not issue them (issuance has its own tests)."""
     import secrets
@@ -88,7 +88,7 @@ def _certificate(name: str) -> Certificate:
     from tests.web.test_certificates import admin_user
 
     user = create_user("trainee", name=name)
-    expires_on = date.today() + timedelta(days=700)
+    expires_on = expires_on or date.today() + timedelta(days=700)
     cert = Certificate(
         serial=new_serial(), trainee_id=user.id, program_id="omr", standard_version_id=current_version("omr").id,
         is_current=True, holder_name=name, profession="dental_hygienist", license_number="LIC-1",
@@ -108,8 +108,9 @@ def holders(ctx, program):
     active = _certificate("Avery Jo Active")
     revoked = _certificate("Rowan Revoked")
     revoke(revoked, actor=admin_user(), reason="Licence suspended by the board")
+    expired = _certificate("Ezra Expired", expires_on=date.today() - timedelta(days=1))
     db.session.commit()
-    return {"active": active, "revoked": revoked}
+    return {"active": active, "revoked": revoked, "expired": expired}
 
 
 def test_bulk_matches_the_last_of_several_names_and_logs_who_asked_and_the_counts(ctx, holders):
@@ -148,6 +149,13 @@ def test_bulk_matches_the_last_of_several_names_and_logs_who_asked_and_the_count
     assert entry.query == "7 serials" and entry.certificate_id is None
     assert entry.serials == [active.serial] * 4 + [revoked.serial, "OFM-00000-00000-00000", "not a serial"]
     assert entry.results == {"active": 4, "revoked": 1, "unknown": 2}
+
+    # An expired certificate says since when; a mismatched last name is added to that message.
+    lapsed = holders["expired"]
+    (gone,) = bulk_verify([(lapsed.serial, "Smith")], board_user=board)
+    assert (gone["status"], gone["name_match"]) == ("expired", "no")
+    assert gone["message"] == (f"Expired on {lapsed.expires_on.isoformat()}. "
+                               "The last name does not match the holder.")
 
     # Through the API with a key: the method and the key's organisation are logged.
     bulk_verify([(active.serial, "")], method="api-bulk", organisation="Oregon Board")
