@@ -132,12 +132,13 @@ def test_the_newest_of_two_current_agreements_is_used(people):
 
 
 def _load_changed_standard(app, tmp_path, days: int):
+    """A newer copy of the shipped standard whose clearance window is ``days``."""
+    import re
+
     from lms.standards.operations import load_standard
 
     text = (Path(app.config["COURSES_DIR"]) / "omr" / "standard.yaml").read_text(encoding="utf-8")
     assert "clearance_valid_days: 183" in text
-    import re
-
     text = text.replace("clearance_valid_days: 183", f"clearance_valid_days: {days}", 1)
     text = re.sub(r'^version: "[^"]+"', 'version: "9.9.0"', text, count=1, flags=re.MULTILINE)
     changed = tmp_path / "standard.yaml"
@@ -158,6 +159,35 @@ def test_a_trainee_pinned_to_an_older_standard_keeps_its_clearance_window(app, p
     assert enrollment_of(first).standard_version_id != newer.id
     assert clearance_days_for(first) == 183
     assert check_screening_for_entry(first, screening.id, day, "K1") is None
+
+
+def test_an_event_since_the_clearance_is_named_in_the_refusal(people):
+    first, reviewer = people["first"], people["reviewer"]
+    _agreement(first, reviewer, TODAY - timedelta(days=30), TODAY + timedelta(days=300))
+    day = TODAY - timedelta(days=1)
+    screening = record_screening(first, ScreeningInput(
+        session_date=day, screened_by="collaborator", findings=dict(FINDINGS), case_code="K1",
+        clearance_date=day - timedelta(days=5), clearance_reference="Letter DR-1",
+        clearance_events=["dental_procedure", "radiation"]))
+    problem = check_screening_for_entry(first, screening.id, day, "K1")
+    assert problem.startswith("The dental clearance ended when something new happened (an extraction or other "
+                              "dental procedure, radiotherapy to the head or neck).")
+
+
+def test_an_attached_clearance_document_needs_no_letter_reference(people):
+    first, reviewer = people["first"], people["reviewer"]
+    _agreement(first, reviewer, TODAY - timedelta(days=30), TODAY + timedelta(days=300))
+    day = TODAY - timedelta(days=1)
+    screening = record_screening(first, ScreeningInput(
+        session_date=day, screened_by="collaborator", findings=dict(FINDINGS), case_code="K1",
+        clearance_date=day - timedelta(days=5), clearance_document=create_evidence(first, "clearance"),
+        clearance_reference="", attested_no_change=True))
+    assert screening.clearance_document_id is not None and not screening.clearance_reference
+    assert check_screening_for_entry(first, screening.id, day, "K1") is None
+    # Neither a document nor a reference (a record changed outside the app): refused.
+    screening.clearance_document_id = None
+    assert "no clearance document or letter reference" in check_screening_for_entry(first, screening.id, day, "K1")
+    db.session.rollback()
 
 
 def test_clearance_window_edges(people):
