@@ -97,15 +97,9 @@ def refresh_tests(work: Path, root: Path = ROOT) -> None:
         shutil.copytree(root / "tests", target, ignore=ignore, dirs_exist_ok=True)
 
 
-def previous_survivors(module: dict, work: Path) -> list[str]:
-    from mutmut.stats import status_by_exit_code
-
-    meta = json.loads((work / "mutants" / (module["path"] + ".meta")).read_text("utf-8"))
-    dotted = module["path"].removesuffix(".py").replace("/", ".")
-    patterns = [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
-    return sorted(name for name, code in meta["exit_code_by_key"].items()
-                  if status_by_exit_code[code] not in KILLED and (not patterns or any(fnmatch(name, p)
-                                                                                      for p in patterns)))
+def previous_survivors(module: dict, work: Path, equivalents: dict[str, str]) -> list[str]:
+    """The last run's survivors that count (message-only and listed-equivalent mutants are not run again)."""
+    return [s["name"] for s in collect(module, work, equivalents)["survivors"]]
 
 
 def run_mutmut(module: dict, work: Path, jobs: int, log, names: list[str] | None = None) -> int:
@@ -223,7 +217,8 @@ def collect(module: dict, work: Path, equivalents: dict[str, str]) -> dict:
     score = 100.0 if counted == 0 else round(100.0 * counts["killed"] / counted, 1)
     return {"name": module["name"], "path": module["path"], "functions": module["functions"],
             "tests": module["tests"], "floor": module["floor"], "score": score, "counted": counted, **counts,
-            "meets_floor": score >= module["floor"], "survivors": survivors, "message_only_mutants": message,
+            "meets_floor": score >= module["floor"], "complete": counts["not_run"] == 0,
+            "survivors": survivors, "message_only_mutants": message,
             "equivalent_mutants": equivalent_used}
 
 
@@ -247,6 +242,8 @@ def write_report(results: list[dict], out: Path, equivalents: dict[str, str]) ->
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         mark = "" if r["meets_floor"] else " **below floor**"
+        if not r["complete"]:
+            mark += f" (incomplete: {r['not_run']} not checked)"
         lines.append(f"| {r['name']} | `{r['path']}` | {r['score']}%{mark} | {r['floor']}% | "
                      f"{r['killed']} ({r['timeout']}) | "
                      f"{r['survived'] + r['not_run']} | {r['message_only']} | {r['equivalent']} | {r['total']} |")
@@ -258,6 +255,8 @@ def write_report(results: list[dict], out: Path, equivalents: dict[str, str]) ->
         if not r["survivors"]:
             lines += ["", "No surviving mutants."]
         for s in r["survivors"]:
+            if s["status"] == "not checked":
+                continue
             lines += ["", f"### `{s['name']}` ({s['status']})", "",
                       f"Key for mutation/equivalent.txt: `{s['key']}`", "", "```diff", s["diff"], "```"]
         for e in r["equivalent_mutants"]:
@@ -290,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     for module in modules:
         work = args.work / module["name"]
         if args.rerun_survivors and not args.report_only:
-            survivors = previous_survivors(module, work)
+            survivors = previous_survivors(module, work, equivalents)
             print(f"mutation: {module['name']}: {len(survivors)} survivors again with the current tests", flush=True)
             if survivors:
                 refresh_tests(work)

@@ -69,7 +69,7 @@ def test_any_changed_detail_is_a_new_unverified_record(people, change):
     assert verified_licence(trainee.id) is None  # the newest record counts, and it is unchecked
     assert latest_verified_licence(trainee.id) == before
     event = _audit("licence.submit")[submitted]
-    assert event.actor_id == trainee.id and event.object_id == str(new.id)
+    assert (event.actor_id, event.object_type, event.object_id) == (trainee.id, "licence", str(new.id))
     assert event.details == {"profession": new.profession, "jurisdiction": new.jurisdiction, "replaces": before.id}
     if "has_intraoral_endorsement" in change:
         assert new.endorsements == [WA_INTRAORAL_ENDORSEMENT] and before.endorsements == []
@@ -117,7 +117,7 @@ def test_only_an_admin_other_than_the_holder_decides_the_newest_pending_record(p
         "verified", admin.id, REFERENCE, None)
     assert newest.decided_at is not None
     event = _audit("licence.verified")[-1]
-    assert event.actor_id == admin.id and event.object_id == str(newest.id)
+    assert (event.actor_id, event.object_type, event.object_id) == (admin.id, "licence", str(newest.id))
     assert event.details == {"trainee": trainee.id, "reference": REFERENCE, "reason": None}
     assert verified_licence(trainee.id) == newest
     with pytest.raises(DecisionError, match="already been decided"):
@@ -164,5 +164,8 @@ def test_the_board_sees_a_licence_current_on_its_expiry_day_and_expired_the_day_
 def test_no_verified_licence_is_not_verified(ctx, program):
     newcomer = create_user("trainee")
     assert licence_status(newcomer.id, TODAY) == {"status": "not_verified", "expires_on": None, "verified_on": None}
+    # Another holder's verified licence never stands for this one.
+    create_trainee(email="lic-other@example.test")
+    assert latest_verified_licence(newcomer.id) is None
     assert current_licence(newcomer.id) is None and verified_licence(newcomer.id) is None
     assert latest_verified_licence(newcomer.id) is None
