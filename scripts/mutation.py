@@ -74,6 +74,11 @@ def prepare(module: dict, work: Path, root: Path = ROOT) -> None:
             shutil.copytree(src, work / name, ignore=ignore)
         elif src.exists():
             shutil.copy2(src, work / name)
+    write_config(module, work, root)
+
+
+def write_config(module: dict, work: Path, root: Path = ROOT) -> None:
+    """pyproject.toml with a `[tool.mutmut]` section for this module (and in mutmut's copy, when there is one)."""
     pyproject = (root / "pyproject.toml").read_text("utf-8")
     pyproject += (
         "\n[tool.mutmut]\n"
@@ -87,7 +92,9 @@ def prepare(module: dict, work: Path, root: Path = ROOT) -> None:
         # is generous: a timeout should mean a mutant that hangs, not a slow machine.
         "timeout_constant = 30.0\n"
     )
-    (work / "pyproject.toml").write_text(pyproject, "utf-8")
+    for target in (work, work / "mutants"):
+        if target.is_dir():
+            (target / "pyproject.toml").write_text(pyproject, "utf-8")
 
 
 def refresh_tests(work: Path, root: Path = ROOT) -> None:
@@ -293,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mutation: {module['name']}: {len(survivors)} survivors again with the current tests", flush=True)
             if survivors:
                 refresh_tests(work)
+                write_config(module, work)
                 with open(work / "mutmut.log", "ab") as log:
                     code = run_mutmut(module, work, args.jobs, log, survivors)
                 if code != 0:
