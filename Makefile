@@ -11,10 +11,11 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet $(if $(UPGRADE),--upgrade,)
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := lms
+comma := ,
 # Links printed on certificates and QR codes point at the address `make run` serves, unless set explicitly.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: lock run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean translations
+.PHONY: lock run setup db test test-sqlite test-postgres test-e2e lint bench db-check system-deps clean translations mutation
 
 $(STAMP): pyproject.toml $(LOCK) $(TEST_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +72,11 @@ translations: setup
 
 lint: setup
 	$(BIN)/ruff check lms tests bench config.py
+
+# Mutation testing of the safety and trust modules listed in mutation/modules.toml (minutes, not part of `make test`).
+# MUTATION_ONLY=gate,serials runs some of them; MUTATION_JOBS sets mutmut's parallel workers.
+mutation: setup
+	$(BIN)/python scripts/mutation.py $(foreach m,$(subst $(comma), ,$(MUTATION_ONLY)),--only $(m))
 
 bench: setup system-deps
 	$(BIN)/python -m bench

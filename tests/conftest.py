@@ -37,6 +37,18 @@ def _worker_url(url: str | None) -> str | None:
 
 
 PG_URL = _worker_url(BASE_PG_URL)
+# Set by `make mutation`: mutmut starts a fresh pytest session for every mutant, so the migrated SQLite template and
+# the signing material (the slow part of a session's start) are kept here and reused across those sessions.
+SESSION_CACHE = Path(os.environ["OROCERT_TEST_SESSION_CACHE"]) if os.environ.get("OROCERT_TEST_SESSION_CACHE") else None
+
+
+def _migrations_key() -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parent.parent / "migrations").rglob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _pg_reset(url: str) -> None:
@@ -58,10 +70,13 @@ def signing_config(session_dir) -> dict:
     from lms.certificates import ob3
     from lms.certificates.signing import ensure_dev_signing_material
 
-    d = session_dir / "signing"
+    d = (SESSION_CACHE or session_dir) / "signing"
     ensure_dev_signing_material(d, "OroCert Test Registry")
     key = d / "credential-ed25519.pem"
-    key.write_bytes(ob3.issuer_key_to_pem(ob3.generate_issuer_key()))
+    if SESSION_CACHE is None or not key.exists():
+        fresh = d / f"credential-{os.getpid()}.tmp"
+        fresh.write_bytes(ob3.issuer_key_to_pem(ob3.generate_issuer_key()))
+        os.replace(fresh, key)
     return {"SIGNING_CERT_PATH": str(d / "signer.pem"), "SIGNING_KEY_PATH": str(d / "signer-key.pem"),
             "SIGNING_CA_PATH": str(d / "ca.pem"), "CREDENTIAL_KEY_PATH": str(key),
             "ISSUER_NAME": "OroCert Test Registry"}
@@ -80,12 +95,18 @@ def migrated_template(session_dir, signing_config):
             upgrade()
             _db.engine.dispose()
         return None
+    cached = SESSION_CACHE / f"template-{_migrations_key()}.db" if SESSION_CACHE else None
+    if cached is not None and cached.exists():
+        return cached
     template = session_dir / "template.db"
     app = create_app(TestingConfig, INSTANCE_PATH=session_dir / "template-instance",
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{template}", **signing_config)
     with app.app_context():
         upgrade()
         _db.engine.dispose()
+    if cached is not None:
+        shutil.copyfile(template, session_dir / "template.copy")
+        os.replace(session_dir / "template.copy", cached)
     return template
 
 

@@ -1,6 +1,6 @@
 """Certificate serials: 70 random bits in Crockford base32 with a Luhn mod 32 check character.
 
-Example: ``OFM-7K3MQ-9XP2D-4CAB8``. Crockford's alphabet leaves out I, L, O and U, and reading is forgiving: lower
+Example: ``OFM-7K3MQ-9XP2D-4CABV``. Crockford's alphabet leaves out I, L, O and U, and reading is forgiving: lower
 case, O for 0 and I/L for 1 are accepted, as are missing or extra dashes.
 """
 
