@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from lms.core.formatting import format_datetime
+from lms.core.formatting import format_date, format_datetime
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.hours import ledger
@@ -362,7 +362,7 @@ def test_a_quiz_pass_credits_online_hours_only_and_attendance_credits_the_lab(tr
 
     # The hours page shows where each hour came from.
     page = _text(_get(client, "/hours/"))
-    assert f"Attendance: M6 lab session by Tess Teacher on {day.isoformat()}" in page
+    assert f"Attendance: M6 lab session by Tess Teacher on {format_date(day)}" in page
     assert f"Knowledge check passed on {completion.completed_at.date().isoformat()}" in page
 
     # The eligibility decision counts the attended lab hours toward the lab requirement.
