@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -104,7 +105,7 @@ def index():
 def submit():
     program, enrollment = _context()
     if enrollment is None:
-        flash("Enroll in the program before logging hours.", "error")
+        flash(_("Enroll in the program before logging hours."), "error")
         return redirect(url_for("training.program"))
     form = _form()
     corrects = _own_entry(request.form.get("corrects_id", ""))
@@ -164,7 +165,7 @@ def approve_selected():
         abort(400)
     ids = [i for i in (ascii_int(raw, MAX_ID) for raw in request.form.getlist("entry_id")[:100]) if i]
     if not ids:
-        flash("Tick the entries to approve first.", "error")
+        flash(_("Tick the entries to approve first."), "error")
         return redirect(url_for("hours.queue"))
     approved, refused = ledger.approve_many(ids, actor=current_user)
     db.session.commit()
@@ -183,7 +184,7 @@ def decide(entry_id: int):
         abort(404)
     form = HourDecisionForm()
     if not form.validate_on_submit():
-        flash("Choose a decision.", "error")
+        flash(_("Choose a decision."), "error")
         return redirect(url_for("hours.queue"))
     return act_and_redirect(
         lambda: ledger.decide(entry, form.decision.data, actor=current_user, reason=form.reason.data or ""),
