@@ -111,6 +111,10 @@ def test_dates_and_numbers_follow_the_locale(app, lang, expected):
         number = i18n.format_number(1234.5, 1)
         assert number == ("1,234.5" if lang == "en" else "1\u202f234,5")
         assert ("2026" in i18n.format_datetime(datetime(2026, 11, 29, 14, 5)))
+        from lms.core.formatting import format_hours
+
+        assert format_hours(1.5) == ("1.5 hours" if lang == "en" else "1,5 heure")
+        assert format_hours(12) == ("12 hours" if lang == "en" else "12 heures")
 
 
 def test_compiled_catalogues_match_their_sources(tmp_path):
