@@ -274,12 +274,12 @@ def bulk():
     if upload and upload.filename:
         raw = upload.stream.read(2 * 1024 * 1024 + 1)
         if len(raw) > 2 * 1024 * 1024:
-            flash("The file is larger than 2 MB.", "error")
+            flash(_("The file is larger than 2 MB."), "error")
             return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 413
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            flash("The file is not a UTF-8 CSV file.", "error")
+            flash(_("The file is not a UTF-8 CSV file."), "error")
             return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 400
     try:
         rows = verification.parse_bulk_csv(text)

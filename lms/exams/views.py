@@ -194,7 +194,8 @@ def record(trainee_id: int):
         flash(str(exc), "error")
         return back
     db.session.commit()
-    flash(f"Station {result.station_id}: {'passed' if result.passed else 'not passed'}"
-          + (f" ({'; '.join(result.failed_reasons)})" if result.failed_reasons else "") + ".",
+    outcome = (_("Station %(station)s: passed", station=result.station_id) if result.passed
+               else _("Station %(station)s: not passed", station=result.station_id))
+    flash(outcome + (f" ({'; '.join(result.failed_reasons)})" if result.failed_reasons else "") + ".",
           "success" if result.passed else "info")
     return back

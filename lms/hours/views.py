@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -170,9 +171,10 @@ def approve_selected():
     approved, refused = ledger.approve_many(ids, actor=current_user)
     db.session.commit()
     if approved:
-        flash(f"{len(approved)} {'entry' if len(approved) == 1 else 'entries'} approved.", "success")
+        flash(ngettext("%(num)d entry approved.", "%(num)d entries approved.", len(approved)), "success")
     if refused:
-        flash("\n".join(["Not approved:", *(f"Entry {i}: {why}" for i, why in refused)]), "error")
+        flash("\n".join([_("Not approved:"), *(_("Entry %(id)s: %(why)s", id=i, why=why) for i, why in refused)]),
+              "error")
     return redirect(url_for("hours.queue"))
 
 
@@ -228,6 +230,6 @@ def attendance_record():
         flash(str(exc), "error")
         return _attendance_page(form, 422)
     db.session.commit()
-    flash(f"Attendance recorded: {len(session.credits)} attendee(s) credited {session.minutes} lab minutes of "
-          f"{session.module.module_key}.", "success")
+    flash(_("Attendance recorded: %(count)s attendee(s) credited %(minutes)s lab minutes of %(module)s.",
+            count=len(session.credits), minutes=session.minutes, module=session.module.module_key), "success")
     return redirect(url_for("hours.attendance_index"))
