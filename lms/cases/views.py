@@ -3,6 +3,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.cases import fhir, operations, outcomes, pages
@@ -67,7 +68,7 @@ def save():
         flash(str(exc), "error")
         return _index_page(form, 422)
     db.session.commit()
-    flash(f"Case {case.code} saved.", "success")
+    flash(_("Case %(code)s saved.", code=case.code), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -139,7 +140,7 @@ def record(case_id: int):
         flash(str(exc), "error")
         return _case_page(case, measure_form=form, status=422)
     db.session.commit()
-    flash(f"Recorded: {row.value:g}.", "success")
+    flash(_("Recorded: %(value)s.", value=f"{row.value:g}"), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
@@ -165,7 +166,7 @@ def submit(case_id: int):
         flash(str(exc), "error")
         return _case_page(case, letter_form=form, status=422)
     db.session.commit()
-    flash("Letter added to the case.", "success")
+    flash(_("Letter added to the case."), "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
 

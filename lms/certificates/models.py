@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from lms.core.i18n import N_
 from lms.core.timeutil import utcnow
 from lms.extensions import db
 
@@ -63,11 +64,11 @@ class Certificate(db.Model):
 
 
 REVOCATION_CATEGORIES = {
-    "issued_in_error": "Issued in error",
-    "requirements_not_met": "Requirements not met",
-    "misconduct": "Misconduct finding",
-    "holder_request": "At the holder's request",
-    "superseded": "Superseded",
+    "issued_in_error": N_("Issued in error"),
+    "requirements_not_met": N_("Requirements not met"),
+    "misconduct": N_("Misconduct finding"),
+    "holder_request": N_("At the holder's request"),
+    "superseded": N_("Superseded"),
 }
 # Revocations that block any reissue until an admin clears them with a reason.
 BLOCKING_CATEGORIES = frozenset({"requirements_not_met", "misconduct"})

@@ -29,6 +29,7 @@ from lms.certificates.serials import normalize
 from lms.certificates.signing import validate_pdf
 from lms.core.cache import cache_for
 from lms.core.database import set_write_intent
+from lms.core.i18n import N_
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.jurisdictions.data import JURISDICTIONS
@@ -284,12 +285,12 @@ def log(method: str, query: str, cert, result: str, board_user=None, *, organisa
 
 # The verdict on an uploaded PDF, in the words a visitor reads (see :func:`verify_pdf`).
 PDF_VERDICTS = {
-    "genuine": "Genuine",
-    "expired": "Genuine, but expired",
-    "revoked": "Genuine, but revoked",
-    "altered": "Altered",
-    "not_ours": "Not issued by us",
-    "not_pdf": "Not a PDF",
+    "genuine": N_("Genuine"),
+    "expired": N_("Genuine, but expired"),
+    "revoked": N_("Genuine, but revoked"),
+    "altered": N_("Altered"),
+    "not_ours": N_("Not issued by us"),
+    "not_pdf": N_("Not a PDF"),
 }
 
 

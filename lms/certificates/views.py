@@ -110,19 +110,19 @@ def verify_upload():
     """Is this PDF genuine? The visitor's file is checked byte for byte and its signature validated against our key."""
     if not FlaskForm().validate_on_submit():
         return render_template("certificates/verify_form.html", raw="", error=None,
-                               upload_error="The form expired. Choose the file again and check it."), 400
+                               upload_error=_("The form expired. Choose the file again and check it.")), 400
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_template("certificates/verify_form.html", raw="", error=None,
-                               upload_error="Choose a PDF file to check."), 400
+                               upload_error=_("Choose a PDF file to check.")), 400
     try:
         data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
     finally:
         upload.close()  # a large part is spooled to a temporary file: release it now, not at garbage collection
     if len(data) > MAX_UPLOAD_BYTES:
         return render_template("certificates/verify_form.html", raw="", error=None,
-                               upload_error="The file is larger than 5 MB. Our certificates are much smaller: "
-                                            "check that you chose the certificate PDF."), 413
+                               upload_error=_("The file is larger than 5 MB. Our certificates are much smaller: "
+                                              "check that you chose the certificate PDF.")), 413
     result = verification.verify_pdf(data, board_user=_board_user())
     record = verification.record_for(verification.state_of(result.serial)) if result.serial else None
     db.session.commit()
@@ -274,12 +274,12 @@ def bulk():
     if upload and upload.filename:
         raw = upload.stream.read(2 * 1024 * 1024 + 1)
         if len(raw) > 2 * 1024 * 1024:
-            flash("The file is larger than 2 MB.", "error")
+            flash(_("The file is larger than 2 MB."), "error")
             return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 413
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            flash("The file is not a UTF-8 CSV file.", "error")
+            flash(_("The file is not a UTF-8 CSV file."), "error")
             return render_template("certificates/bulk.html", results=None, form=FlaskForm()), 400
     try:
         rows = verification.parse_bulk_csv(text)

@@ -99,6 +99,8 @@ def format_hours(hours: float | int | None) -> str:
     """A duration in hours, singular or plural: ``1 hour``, ``0 hours``, ``1.5 hours``."""
     value = float(hours or 0)
     text = f"{round(value, 2):g}"
+    if _french():  # French: a decimal comma, and the singular below two ("1,5 heure", "2 heures")
+        return f"{text.replace('.', ',')} heure" if value < 2 else f"{text.replace('.', ',')} heures"
     return f"{text} hour" if value == 1 else f"{text} hours"
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -55,7 +56,7 @@ def start():
         abort(400)
     td, exam = _own_decision()
     if not exam:
-        flash("Your standard has no written exam, or you are not enrolled yet.", "error")
+        flash(_("Your standard has no written exam, or you are not enrolled yet."), "error")
         return redirect(url_for("exams.index"))
     try:
         sitting, started = ops.start_sitting(current_user, td.enrollment, td.standard,
@@ -66,7 +67,7 @@ def start():
         return redirect(url_for("exams.index"))
     db.session.commit()
     if not started:
-        flash("Your open sitting was resumed; the time limit has kept running since it started.", "info")
+        flash(_("Your open sitting was resumed; the time limit has kept running since it started."), "info")
     return redirect(url_for("exams.sitting", sitting_id=sitting.id))
 
 
@@ -84,7 +85,7 @@ def sitting(sitting_id: int):
     now = utcnow()
     if ops.finalise_if_expired(s, now=now):
         db.session.commit()
-        flash("Time ran out: the sitting was submitted with the answers saved in time.", "info")
+        flash(_("Time ran out: the sitting was submitted with the answers saved in time."), "info")
     if not s.is_open:
         return render_template("exams/result.html", s=s)
     left = max(0, int((s.deadline - now).total_seconds() // 60))
@@ -125,9 +126,9 @@ def answer(sitting_id: int):
         return redirect(url_for("exams.sitting", sitting_id=s.id))
     db.session.commit()
     if not s.is_open:
-        flash("Your sitting was submitted.", "success")
+        flash(_("Your sitting was submitted."), "success")
     else:
-        flash("Your answers were saved.", "success")
+        flash(_("Your answers were saved."), "success")
     return redirect(url_for("exams.sitting", sitting_id=s.id))
 
 
@@ -172,16 +173,16 @@ def record(trainee_id: int):
     td = decision_for(t)
     back = redirect(url_for("exams.osce", trainee_id=t.id))
     if td.enrollment is None or td.standard is None:
-        flash("The trainee is not enrolled under a standard yet.", "error")
+        flash(_("The trainee is not enrolled under a standard yet."), "error")
         return back
     try:
         assessed_on = date.fromisoformat(request.form.get("assessed_on", ""))
     except ValueError:
-        flash("Enter the date of the station.", "error")
+        flash(_("Enter the date of the station."), "error")
         return back
     rating = ascii_int(request.form.get("global_rating"), 10)
     if rating is None:
-        flash("Choose a global rating.", "error")
+        flash(_("Choose a global rating."), "error")
         return back
     data = ops.StationInput(station_id=request.form.get("station_id", "")[:40], assessed_on=assessed_on,
                             ticked=set(request.form.getlist("checklist")), global_rating=rating,
@@ -193,7 +194,8 @@ def record(trainee_id: int):
         flash(str(exc), "error")
         return back
     db.session.commit()
-    flash(f"Station {result.station_id}: {'passed' if result.passed else 'not passed'}"
-          + (f" ({'; '.join(result.failed_reasons)})" if result.failed_reasons else "") + ".",
+    outcome = (_("Station %(station)s: passed", station=result.station_id) if result.passed
+               else _("Station %(station)s: not passed", station=result.station_id))
+    flash(outcome + (f" ({'; '.join(result.failed_reasons)})" if result.failed_reasons else "") + ".",
           "success" if result.passed else "info")
     return back

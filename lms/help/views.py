@@ -2,10 +2,12 @@
 
 from flask import Blueprint, current_app, render_template, send_from_directory
 
+from lms.core.i18n import N_
+
 bp = Blueprint("help", __name__)
 
-PAGES = {"help": "Help", "faq": "Frequently asked questions", "contact": "Contact", "privacy": "Privacy",
-         "terms": "Terms of use"}
+PAGES = {"help": N_("Help"), "faq": N_("Frequently asked questions"), "contact": N_("Contact"),
+         "privacy": N_("Privacy"), "terms": N_("Terms of use")}
 
 
 def _page(name: str):

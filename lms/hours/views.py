@@ -1,4 +1,6 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -104,7 +106,7 @@ def index():
 def submit():
     program, enrollment = _context()
     if enrollment is None:
-        flash("Enroll in the program before logging hours.", "error")
+        flash(_("Enroll in the program before logging hours."), "error")
         return redirect(url_for("training.program"))
     form = _form()
     corrects = _own_entry(request.form.get("corrects_id", ""))
@@ -164,14 +166,15 @@ def approve_selected():
         abort(400)
     ids = [i for i in (ascii_int(raw, MAX_ID) for raw in request.form.getlist("entry_id")[:100]) if i]
     if not ids:
-        flash("Tick the entries to approve first.", "error")
+        flash(_("Tick the entries to approve first."), "error")
         return redirect(url_for("hours.queue"))
     approved, refused = ledger.approve_many(ids, actor=current_user)
     db.session.commit()
     if approved:
-        flash(f"{len(approved)} {'entry' if len(approved) == 1 else 'entries'} approved.", "success")
+        flash(ngettext("%(num)d entry approved.", "%(num)d entries approved.", len(approved)), "success")
     if refused:
-        flash("\n".join(["Not approved:", *(f"Entry {i}: {why}" for i, why in refused)]), "error")
+        flash("\n".join([_("Not approved:"), *(_("Entry %(id)s: %(why)s", id=i, why=why) for i, why in refused)]),
+              "error")
     return redirect(url_for("hours.queue"))
 
 
@@ -183,7 +186,7 @@ def decide(entry_id: int):
         abort(404)
     form = HourDecisionForm()
     if not form.validate_on_submit():
-        flash("Choose a decision.", "error")
+        flash(_("Choose a decision."), "error")
         return redirect(url_for("hours.queue"))
     return act_and_redirect(
         lambda: ledger.decide(entry, form.decision.data, actor=current_user, reason=form.reason.data or ""),
@@ -227,6 +230,6 @@ def attendance_record():
         flash(str(exc), "error")
         return _attendance_page(form, 422)
     db.session.commit()
-    flash(f"Attendance recorded: {len(session.credits)} attendee(s) credited {session.minutes} lab minutes of "
-          f"{session.module.module_key}.", "success")
+    flash(_("Attendance recorded: %(count)s attendee(s) credited %(minutes)s lab minutes of %(module)s.",
+            count=len(session.credits), minutes=session.minutes, module=session.module.module_key), "success")
     return redirect(url_for("hours.attendance_index"))

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -41,10 +42,10 @@ def enroll():
         operations.enroll(current_user, prog)
     except operations.EnrollmentError as exc:
         db.session.rollback()
-        flash("You cannot enroll yet. " + " ".join(g.title for g in exc.gaps), "error")
+        flash(_("You cannot enroll yet.") + " " + " ".join(g.title for g in exc.gaps), "error")
         return redirect(url_for("training.program"))
     db.session.commit()
-    flash(f"You are enrolled in {prog.title}.", "success")
+    flash(_("You are enrolled in %(program)s.", program=prog.title), "success")
     return redirect(url_for("training.program"))
 
 
@@ -58,7 +59,7 @@ def _module_or_404(prog: Program, slug: str) -> Module:
 def _enrollment_or_redirect(prog):
     enrollment = operations.get_enrollment(current_user.id, prog.id)
     if enrollment is None:
-        flash("Enroll in the program to read its modules.", "info")
+        flash(_("Enroll in the program to read its modules."), "info")
     return enrollment
 
 
@@ -127,13 +128,13 @@ def knowledge_check(slug: str):
     draw = db.session.get(QuizDraw, int(draw_id)) if draw_id.isascii() and draw_id.isdigit() and \
         len(draw_id) < 12 else None
     if draw is None or draw.enrollment_id != enrollment.id or draw.module_id != mod.id:
-        flash("That form does not match your knowledge check. Answer the questions shown below.", "error")
+        flash(_("That form does not match your knowledge check. Answer the questions shown below."), "error")
         return redirect(url_for("training.module", slug=slug, _anchor="check"))
     try:
         answers, missing = operations.read_responses(draw, request.form)
         if missing:
-            flash("Answer every question before submitting (missing: " + ", ".join(map(str, missing)) + ").",
-                  "error")
+            flash(_("Answer every question before submitting (missing: %(numbers)s).",
+                    numbers=", ".join(map(str, missing))), "error")
             chosen = {it["id"]: it["order"].index(answers[it["id"]]) for it in draw.items
                       if answers[it["id"]] is not None}
             return _render_module(prog, mod, enrollment, form, status=400, chosen=chosen)
@@ -145,15 +146,15 @@ def knowledge_check(slug: str):
         return redirect(url_for("training.module", slug=slug, _anchor="check"))
     except IntegrityError:  # a parallel submission took the same attempt number or draw
         db.session.rollback()
-        flash("Another submission of this check was being recorded at the same moment. Your attempts are listed "
-              "below.", "error")
+        flash(_("Another submission of this check was being recorded at the same moment. Your attempts are listed "
+                "below."), "error")
         return redirect(url_for("training.module", slug=slug, _anchor="check"))
     if attempt.passed:
-        msg = f"You passed with {attempt.score_percent}%."
-        msg += f" {float(operations.online_hours(mod)):g} online hours were credited." if credited else \
-            " The module's online hours were already credited."
+        msg = _("You passed with %(percent)s%%.", percent=attempt.score_percent) + " "
+        msg += _("%(hours)s online hours were credited.", hours=f"{float(operations.online_hours(mod)):g}") \
+            if credited else _("The module's online hours were already credited.")
         flash(msg, "success")
     else:
-        flash(f"You scored {attempt.score_percent}%; the pass mark is {prog.pass_mark}%. Review the module and "
-              "try again.", "error")
+        flash(_("You scored %(percent)s%%; the pass mark is %(mark)s%%. Review the module and try again.",
+                percent=attempt.score_percent, mark=prog.pass_mark), "error")
     return redirect(url_for("training.module", slug=slug, result=attempt.id, _anchor="result"))

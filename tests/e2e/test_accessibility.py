@@ -111,7 +111,7 @@ def test_no_serious_or_critical_axe_violations(role, open_page, axe_source, refs
 
 
 # The pages translated into French, scanned again in French (the language the visitor switched to with ?lang=fr).
-FRENCH_PAGES = {"public": [], "trainee": ["/renewal"]}
+FRENCH_PAGES = {"public": [], "trainee": ["/renewal", "/exam", "/cases/"]}
 
 
 @pytest.mark.parametrize("role", list(FRENCH_PAGES))

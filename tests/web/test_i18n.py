@@ -111,6 +111,10 @@ def test_dates_and_numbers_follow_the_locale(app, lang, expected):
         number = i18n.format_number(1234.5, 1)
         assert number == ("1,234.5" if lang == "en" else "1\u202f234,5")
         assert ("2026" in i18n.format_datetime(datetime(2026, 11, 29, 14, 5)))
+        from lms.core.formatting import format_hours
+
+        assert format_hours(1.5) == ("1.5 hours" if lang == "en" else "1,5 heure")
+        assert format_hours(12) == ("12 hours" if lang == "en" else "12 heures")
 
 
 def test_compiled_catalogues_match_their_sources(tmp_path):
@@ -263,3 +267,49 @@ def test_trainee_who_chose_french_sees_french_pages(ctx, program):
         resp = client.get(url)
         assert resp.status_code == 200, url
         assert f"<h1>{heading}</h1>" in resp.get_data(as_text=True), url
+
+
+def test_verify_page_of_a_revoked_certificate_in_french(ctx, program):
+    from lms.certificates.issuing import revoke
+    from tests.web.test_certificates import admin_user, client_for, refresh
+
+    cert = _issued_certificate()
+    refresh()
+    revoke(db.session.merge(cert), actor=admin_user(), reason="internal note, never shown", category="issued_in_error")
+    db.session.commit()
+    text = client_for(ctx).get(f"/verify/{cert.serial}?lang=fr").get_data(as_text=True)
+    banner = re.search(r'<div class="status-banner[^"]*" id="status-banner".*?</div>', text, re.S).group(0)
+    assert "status-banner-revoked" in banner and "Révoqué" in banner
+    assert "a été révoqué le" in banner and "Motif : Délivré par erreur." in banner and "n’est pas valide" in banner
+    assert "Valide" not in banner and "Revoked" not in text and "Issued in error" not in text
+    assert "internal note" not in text
+
+
+def test_help_pages_and_the_pdf_check_in_french(client):
+    page = client.get("/help?lang=fr").get_data(as_text=True)
+    assert "<h1>Aide</h1>" in page and "<h2>Stagiaires</h2>" in page
+    assert "Ordres professionnels, employeurs et public" in page and "Find your role below" not in page
+    faq = client.get("/help/faq").get_data(as_text=True)  # the language is remembered for the visit
+    assert "<h1>Foire aux questions</h1>" in faq and "Comment savoir si un certificat est authentique?" in faq
+    assert "Frequently asked questions" not in faq
+    form = client.get("/verify").get_data(as_text=True)
+    assert "<h2>Ce PDF est-il authentique?</h2>" in form and "PDF du certificat (5 Mo au maximum)" in form
+    assert "Vérifier le PDF</button>" in form and "Is this PDF genuine?" not in form
+    resp = client.post("/verify", data={"file": (__import__("io").BytesIO(b"not a pdf"), "note.txt")},
+                       content_type="multipart/form-data")
+    verdict = resp.get_data(as_text=True)
+    assert "Pas un PDF" in verdict and "Le fichier choisi n’est pas un PDF." in verdict and "Not a PDF" not in verdict
+
+
+def test_trainee_who_chose_french_sees_the_knowledge_check_in_french(ctx, program):
+    from tests.factories import create_trainee
+    from tests.web.test_certificates import client_for
+
+    trainee = create_trainee(email="kc-fr@i18n.test", program=program)
+    trainee.locale = "fr"
+    db.session.commit()
+    client = client_for(ctx, "kc-fr@i18n.test")
+    page = client.get("/modules/01-anatomy").get_data(as_text=True)
+    assert '<html lang="fr">' in page and "Contrôle des connaissances" in page
+    assert "questions tirées de la banque du module" in page and "Note de passage" in page
+    assert "Each attempt shows" not in page and "A pass credits" not in page
