@@ -110,8 +110,8 @@ def test_no_serious_or_critical_axe_violations(role, open_page, axe_source, refs
     assert not failures, "serious or critical accessibility violations:\n" + "\n".join(failures)
 
 
-# The pages translated into French, scanned again in French (the language the visitor switched to with ?lang=fr).
-FRENCH_PAGES = {"public": [], "trainee": ["/renewal", "/exam", "/cases/"]}
+# Every role's pages, scanned again in French (the language the visitor switched to with ?lang=fr).
+FRENCH_PAGES = {"public": [], "trainee": ["/renewal", "/exam", "/cases/"], "instructor": [], "admin": [], "board": []}
 
 
 @pytest.mark.parametrize("role", list(FRENCH_PAGES))
