@@ -409,7 +409,7 @@ def bulk_verify(rows: list[tuple[str, str]], *, board_user=None, method: str = "
         if last_name:
             match = "yes" if cert.holder_name.strip().lower().split()[-1] == last_name.strip().lower() else "no"
         message = {"active": _("Active."), "expired": _("Expired on %(date)s.", date=cert.expires_on.isoformat()),
-                   "revoked": _("Revoked on %(date)s: %(reason)s", date=cert.revocation.revoked_on.isoformat(),
+                   "revoked": _("Revoked on %(date)s: %(reason)s.", date=cert.revocation.revoked_on.isoformat(),
                                 reason=cert.revocation.category_label) if cert.revocation else ""}[status]
         if match == "no":
             message += " " + _("The last name does not match the holder.")

@@ -70,8 +70,9 @@ def test_agreement_revoked_after_the_screening_blocks_the_intraoral_session(app,
     assert NOT_COVERED in check_screening_for_entry(first, screening.id, day, "K1")
 
     resp = signed_in_client(app, first.email).post("/hours/", data={
-        "entry_date": day.isoformat(), "minutes": "45", "category": "clinical_intraoral",
-        "supervisor_id": str(instructor.id), "setting": "University teaching clinic", "case_code": "K1",
+        "entry_date": day.isoformat(), "duration_hours": "0", "duration_minutes": "45",
+        "category": "clinical_intraoral", "supervisor_id": str(instructor.id),
+        "setting": "University teaching clinic", "case_code": "K1",
         "notes": "", "screening_id": str(screening.id)})
     assert resp.status_code == 422
     assert "verified collaboration agreement" in resp.get_data(as_text=True)
