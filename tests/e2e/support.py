@@ -35,6 +35,7 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
 
 def open_menu(page: Page) -> None:
     """Unfold the compact navigation when the page shows its Menu button (narrow screens); otherwise do nothing."""
+    page.wait_for_load_state("load")  # the stylesheet decides whether the Menu button shows; wait for it
     toggle = page.locator("label.nav-toggle-label")
     if toggle.is_visible() and not page.locator("#nav-toggle").is_checked():
         toggle.click()
