@@ -10,7 +10,6 @@ import pytest
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
     CLINICAL_INTRAORAL,
-    HOUR_APPROVED,
     HOUR_NEEDS_INFO,
     HOUR_REJECTED,
     HOUR_SUBMITTED,
