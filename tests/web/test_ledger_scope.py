@@ -155,3 +155,68 @@ def test_a_decision_is_audited_on_the_entry_and_the_trainee_is_told_why(people):
     (notice,) = db.session.execute(sa.select(Notification).filter_by(event="hours.needs_info")).scalars()
     assert notice.user_id == trainee.id
     assert "Which clinic was it?" in notice.body
+
+
+def test_the_queue_pages_filters_and_lists_only_waiting_entries(people):
+    supervisor = people["supervisor"]
+    mine = [_submit(people, days_ago) for days_ago in (5, 4, 3)]
+    lab = _submit(people, 2, category="lab_in_person")
+    theirs = _submit(people, 2, who="other")
+    decided = _approve(people, _submit(people, 1))
+    for n, entry in enumerate([*mine, lab, theirs, decided]):
+        entry.submitted_at = datetime(2026, 1, 1, 9, n)  # oldest submission first, in order of creation
+    db.session.flush()
+    waiting = [*mine, lab, theirs]
+    rows, more = ledger.queue_for(supervisor)
+    assert [e.id for e in rows] == [e.id for e in waiting] and not more
+    rows, more = ledger.queue_for(supervisor, per_page=5)
+    assert [e.id for e in rows] == [e.id for e in waiting] and not more
+    rows, more = ledger.queue_for(supervisor, per_page=2)
+    assert [e.id for e in rows] == [mine[0].id, mine[1].id] and more
+    rows, more = ledger.queue_for(supervisor, page=2, per_page=2)
+    assert [e.id for e in rows] == [mine[2].id, lab.id] and more
+    rows, more = ledger.queue_for(supervisor, page=3, per_page=2)
+    assert [e.id for e in rows] == [theirs.id] and not more
+    assert [e.id for e in ledger.queue_for(supervisor, trainee_id=people["other"].id)[0]] == [theirs.id]
+    assert [e.id for e in ledger.queue_for(supervisor, category="lab_in_person")[0]] == [lab.id]
+    assert [e.id for e in ledger.queue_for(supervisor, status="approved")[0]] == [decided.id]
+    assert ledger.queue_for(create_user("instructor")) == ([], False)
+    assert [e.id for e in ledger.queue_for(create_user("admin"))[0]] == [e.id for e in waiting]
+
+
+def test_the_queue_ties_on_the_submission_time_by_entry(people):
+    entries = [_submit(people, 3), _submit(people, 2), _submit(people, 1)]
+    for entry in entries:
+        entry.submitted_at = datetime(2026, 1, 1, 9, 0)
+    db.session.flush()
+    assert [e.id for e in ledger.queue_for(people["supervisor"])[0]] == [e.id for e in entries]
+
+
+def test_the_queue_filter_names_the_supervised_trainees(people):
+    _submit(people, 2)
+    _submit(people, 3)
+    _submit(people, 2, who="other")
+    expected = sorted([(people["trainee"].id, people["trainee"].name), (people["other"].id, people["other"].name)],
+                      key=lambda t: (t[1], t[0]))
+    assert ledger.queue_trainees(people["supervisor"]) == expected
+    assert ledger.queue_trainees(create_user("admin")) == expected
+    assert ledger.queue_trainees(create_user("instructor")) == []
+
+
+def test_approving_many_approves_each_it_may_and_names_the_rest(people):
+    supervisor = people["supervisor"]
+    first = _submit(people, 3)
+    decided = _approve(people, _submit(people, 2))
+    elsewhere = _submit(people, 2, who="other")
+    elsewhere.supervisor_id = create_user("instructor").id
+    last = _submit(people, 1)
+    db.session.flush()
+    approved, refused = ledger.approve_many([first.id, 999999, elsewhere.id, decided.id, last.id, first.id],
+                                            actor=supervisor)
+    assert [e.id for e in approved] == [first.id, last.id]
+    assert [i for i, _ in refused] == [999999, elsewhere.id, decided.id]
+    assert refused[0][1] == refused[1][1] == "No such entry in your queue."
+    assert "only submitted entries are decided" in refused[2][1]
+    assert (first.status, last.status, elsewhere.status) == ("approved", "approved", "submitted")
+    approved, refused = ledger.approve_many([elsewhere.id], actor=create_user("admin"))
+    assert [e.id for e in approved] == [elsewhere.id] and refused == []
