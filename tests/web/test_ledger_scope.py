@@ -220,3 +220,36 @@ def test_approving_many_approves_each_it_may_and_names_the_rest(people):
     assert (first.status, last.status, elsewhere.status) == ("approved", "approved", "submitted")
     approved, refused = ledger.approve_many([elsewhere.id], actor=create_user("admin"))
     assert [e.id for e in approved] == [elsewhere.id] and refused == []
+
+
+def test_a_clinical_session_joins_its_case_and_a_lab_session_does_not(people):
+    from lms.cases.operations import case_by_code
+
+    trainee = people["trainee"]
+    data = EntryInput(entry_date=today() - timedelta(days=2), minutes=60, category="clinical_extraoral",
+                      supervisor_id=people["supervisor"].id, setting="University teaching clinic", case_code="k-7")
+    clinical = submit_entry(trainee, enrollment_of(trainee), data, daily_cap_hours=CAP)
+    case = case_by_code(trainee.id, clinical.case_code)
+    assert case is not None and clinical.case_id == case.id
+    lab = submit_entry(trainee, enrollment_of(trainee), EntryInput(
+        entry_date=today() - timedelta(days=2), minutes=60, category="lab_in_person",
+        supervisor_id=people["supervisor"].id, setting="Skills lab", case_code="k-8"), daily_cap_hours=CAP)
+    assert lab.case_id is None and case_by_code(trainee.id, lab.case_code) is None
+
+
+def test_a_ledger_page_says_more_only_when_a_later_entry_exists(people):
+    for days_ago in (3, 2):
+        _submit(people, days_ago)
+    assert ledger.entries_page(people["trainee"].id, 1, per_page=2)[1] is False
+    assert ledger.entries_page(people["trainee"].id, 1, per_page=1)[1] is True
+
+
+def test_the_queue_filter_lists_trainees_by_name(ctx, program):
+    supervisor = create_user("instructor", email="names-sup@example.test")
+    zoe = create_trainee(email="names-zoe@example.test", name="Zoe Zimmer")
+    amy = create_trainee(email="names-amy@example.test", name="Amy Abbott")
+    for trainee in (zoe, amy):
+        submit_entry(trainee, enrollment_of(trainee), EntryInput(
+            entry_date=today() - timedelta(days=1), minutes=30, category="clinical_extraoral",
+            supervisor_id=supervisor.id, setting="Clinic"), daily_cap_hours=CAP)
+    assert ledger.queue_trainees(supervisor) == [(amy.id, "Amy Abbott"), (zoe.id, "Zoe Zimmer")]
