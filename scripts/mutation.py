@@ -109,6 +109,15 @@ def previous_survivors(module: dict, work: Path, equivalents: dict[str, str]) ->
     return [s["name"] for s in collect(module, work, equivalents)["survivors"]]
 
 
+def unchecked(module: dict, work: Path) -> list[str]:
+    """Mutants of ``module`` without a verdict in mutmut's results (never run, or reset by mutmut)."""
+    meta = json.loads((work / "mutants" / (module["path"] + ".meta")).read_text("utf-8"))
+    dotted = module["path"].removesuffix(".py").replace("/", ".")
+    patterns = [f"{dotted}.{f}__mutmut_*" for f in module["functions"]]
+    return [name for name, code in meta["exit_code_by_key"].items()
+            if code is None and (not patterns or any(fnmatch(name, p) for p in patterns))]
+
+
 def run_mutmut(module: dict, work: Path, jobs: int, log, names: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "PYTEST_ADDOPTS")}
     # tests/conftest.py keeps the migrated template and signing material here across mutmut's many pytest sessions.
@@ -303,6 +312,13 @@ def main(argv: list[str] | None = None) -> int:
                 write_config(module, work)
                 with open(work / "mutmut.log", "ab") as log:
                     code = run_mutmut(module, work, args.jobs, log, survivors)
+                    # mutmut drops every cached verdict when the test selection changes (a test file added to the
+                    # module), so the mutants killed before are run again too, against the new selection.
+                    reset = unchecked(module, work) if code == 0 else []
+                    if reset:
+                        print(f"mutation: {module['name']}: the test list changed, so {len(reset)} more mutants "
+                              "run again", flush=True)
+                        code = run_mutmut(module, work, args.jobs, log, reset)
                 if code != 0:
                     print(f"mutation: mutmut failed for {module['name']} (exit {code}); see {work / 'mutmut.log'}")
                     return 2

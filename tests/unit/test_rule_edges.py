@@ -23,12 +23,12 @@ def test_completed_exactly_max_years_before_enrollment_is_recent_and_a_day_earli
     enrolled = date(2025, 6, 15)
     on_the_day = run(P2B, enrolled_on=enrolled, omt_completed_on=date(2020, 6, 15))
     assert on_the_day.met
-    assert on_the_day.progress == "OMT course recency: completed 2020-06-15, within 5 years of enrollment"
+    assert on_the_day.progress == "OMT course recency: completed 15 Jun 2020, within 5 years of enrollment"
     too_old = run(P2B, enrolled_on=enrolled, omt_completed_on=date(2020, 6, 14))
     assert not too_old.met
-    assert too_old.progress == "OMT course recency: completed 2020-06-14"
-    assert too_old.reason.startswith("Your OMT course was completed on 2020-06-14, more than 5 years before "
-                                     "enrollment (2025-06-15).")
+    assert too_old.progress == "OMT course recency: completed 14 Jun 2020"
+    assert too_old.reason.startswith("Your OMT course was completed on 14 Jun 2020, more than 5 years before "
+                                     "enrollment (15 Jun 2025).")
     assert too_old.next_step.startswith("Send evidence of active OMT practice")
 
 
@@ -36,7 +36,7 @@ def test_before_enrolling_the_window_ends_today():
     today = date(2026, 3, 1)
     assert run(P2B, today=today, omt_completed_on=date(2021, 3, 1)).progress.endswith("within 5 years of today")
     late = run(P2B, today=today, omt_completed_on=date(2021, 2, 28))
-    assert not late.met and "before today (2026-03-01)" in late.reason
+    assert not late.met and "before today (1 Mar 2026)" in late.reason
 
 
 def test_the_window_defaults_to_five_years_and_follows_the_standard():
