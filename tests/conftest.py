@@ -110,11 +110,23 @@ def migrated_template(session_dir, signing_config):
     return template
 
 
+# Restart every sequence a test advanced, so each test sees ids from 1 as on a fresh database.
+_RESTART_SEQUENCES = sa.text(
+    "DO $$DECLARE s record; BEGIN "
+    "FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL "
+    "LOOP EXECUTE format('ALTER SEQUENCE %I RESTART', s.sequencename); END LOOP; END$$"
+)
+
+
 def _truncate_all(app) -> None:
-    with app.app_context():
-        tables = [t.name for t in _db.metadata.sorted_tables]
-        with _db.engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    """Empty every table after a PostgreSQL test. DELETE is many times faster than TRUNCATE on tables this small
+    (TRUNCATE replaces each table's files). The test role is a superuser: ``session_replication_role = replica``
+    lets the reset pass the append-only triggers, which stay in force for everything the tests themselves do."""
+    with app.app_context(), _db.engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(_db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(_RESTART_SEQUENCES)
 
 
 @pytest.fixture(autouse=True)
