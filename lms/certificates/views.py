@@ -20,6 +20,7 @@ from lms.certificates.models import CertificateApplication
 from lms.certificates.queries import certificates_for
 from lms.certificates.serials import normalize
 from lms.core import i18n
+from lms.core.phrases import localise
 from lms.core.security import role_required
 from lms.extensions import db, limiter
 
@@ -94,7 +95,7 @@ def apply():
         apps.apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"])
     except apps.ApplicationError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(localise(exc), "error")
         return redirect(url_for("certificates.mine"))
     db.session.commit()
     flash(_("Your application was sent to the administrators."), "success")

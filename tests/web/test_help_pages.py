@@ -20,7 +20,7 @@ def test_each_page_is_public_and_linked_from_every_footer(client, path, heading)
 
 def test_privacy_says_what_is_held_and_what_is_public(client):
     text = client.get("/privacy").get_data(as_text=True)
-    for held in ("email address", "licence or registration number", "supervised hours", "audit log",
+    for held in ("email address", "license or registration number", "supervised hours", "audit log",
                  "verification checks", "case code"):
         assert held in text, held
     assert "internal notes are never published" in text
