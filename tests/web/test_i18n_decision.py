@@ -141,3 +141,37 @@ def test_french_dates_inside_french_text(ctx, program, days):
     months = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
     day = trainee.profile.cpr_expires_on
     assert text.endswith(f"{day.day} {months[day.month - 1]} {day.year}"), text
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# English-only content on French pages
+
+
+def test_module_page_in_french_marks_the_english_text(ctx, program):
+    from tests.web.test_certificates import client_for
+
+    _french_trainee()
+    client = client_for(ctx, "decision-fr@i18n.test")
+    raw = client.get("/modules/01-anatomy").get_data(as_text=True)
+    assert '<p class="notice" id="english-only">Le texte de ce module est offert en anglais seulement.</p>' in raw
+    assert '<article class="module-body" lang="en">' in raw
+    assert re.search(r'<h1>M1\. <span lang="en">[^<]+</span></h1>', raw)
+    assert re.search(r'<legend>1\. <span lang="en">', raw)  # knowledge-check questions are English too
+    # The interface around the text stays French; the same page in English has neither the notice nor the marks.
+    assert "Contrôle des connaissances" in raw
+    _french_trainee(email="decision-en@i18n.test", locale="en")
+    raw = client_for(ctx, "decision-en@i18n.test").get("/modules/01-anatomy").get_data(as_text=True)
+    assert 'id="english-only"' not in raw and 'lang="en"' not in raw.split("<body", 1)[1]
+
+
+def test_program_page_and_jurisdiction_summaries_marked_english(ctx, program):
+    from tests.web.test_certificates import client_for
+
+    _french_trainee()
+    raw = client_for(ctx, "decision-fr@i18n.test").get("/program").get_data(as_text=True)
+    assert "<h1>Massage et réadaptation orofaciale</h1>" in raw  # the program's name has a French form
+    assert "Le contenu du cours (titres et texte des modules) est offert en anglais seulement." in raw
+    assert re.search(r'<a href="/modules/01-anatomy"><span lang="en">[^<]+</span></a>', raw)
+    rules = client_for(ctx).get("/regulations?lang=fr&jurisdiction=US-OR").get_data(as_text=True)
+    assert '<td data-label="Règle"><span lang="en">Oregon treats the mouth and nose as internal cavities.' in rules
+    assert 'data-label="Rule"' not in rules and "vérifiée seulement dans des sources secondaires" in rules
