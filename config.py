@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,24 @@ def secret_key_problem(key: str | None) -> str | None:
     per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
     if per_char * len(key) < MIN_SECRET_KEY_BITS or len(counts) < 16:
         return "it has too little entropy (repeated or too few distinct characters)"
+    return None
+
+
+# The shipped contact address: a placeholder on a reserved domain (RFC 2606), so a development copy never shows a real
+# person's address and never delivers. Production refuses to start with it.
+PLACEHOLDER_CONTACT_EMAIL = "registry@orocert.invalid"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def contact_email_problem(address: str | None) -> str | None:
+    """Why ``address`` cannot be the registry's published contact address in production, or None when it can."""
+    address = (address or "").strip()
+    if not address or address == PLACEHOLDER_CONTACT_EMAIL:
+        return "it is unset or the shipped placeholder"
+    if not _EMAIL.fullmatch(address):
+        return "it is not an email address"
+    if address.lower().endswith(".invalid"):
+        return "its domain (.invalid) never receives mail"
     return None
 
 
@@ -107,8 +126,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "OroCert <no-reply@orocert.invalid>")
-    # Where people write with questions (shown on the contact, privacy and terms pages).
-    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "registry@orocert.invalid")
+    # Where people write with questions, and ask about their personal data (shown on the contact, privacy and terms
+    # pages). Required in production; the default is a placeholder that never delivers.
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", PLACEHOLDER_CONTACT_EMAIL)
     MAIL_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed and waits on the admin page for a manual retry
 
@@ -159,6 +179,11 @@ class ProductionConfig(Config):
             # The Werkzeug debugger runs arbitrary code for whoever reaches it: never in production, whatever
             # asks for it (the DEBUG setting, FLASK_DEBUG=1 or `flask --debug run`).
             raise RuntimeError("DEBUG must be off in production (unset FLASK_DEBUG and do not pass --debug)")
+        problem = contact_email_problem(config.get("CONTACT_EMAIL"))
+        if problem:
+            # The privacy page sends requests about personal data to this address: it has to reach someone.
+            raise RuntimeError(f"CONTACT_EMAIL is not usable in production: {problem}. Set it to the address where the "
+                               "registry answers questions and personal-data requests, e.g. registry@your-domain")
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

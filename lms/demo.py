@@ -30,8 +30,8 @@ SIGN_INS = [
     ("admin", ADMIN), ("instructor", "instructor@orocert.test"), ("instructor (dentist)", "dentist@orocert.test"),
     ("board", "board@orocert.test"), ("trainee, certified dental hygienist", "hygienist@orocert.test"),
     ("trainee, massage therapist without a current agreement", "massage@orocert.test"),
-    ("trainee, part-way speech-language pathologist (licence lapsed)", "slp@orocert.test"),
-    ("trainee, new (OMT credential and licence awaiting review)", "newcomer@orocert.test"),
+    ("trainee, part-way speech-language pathologist (license lapsed)", "slp@orocert.test"),
+    ("trainee, new (OMT credential and license awaiting review)", "newcomer@orocert.test"),
 ]
 
 

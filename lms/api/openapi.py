@@ -57,7 +57,7 @@ CERTIFICATE = {
         "replaced_by": {"type": ["string", "null"], "description": "The certificate reissued to replace this one."},
         "licence": {
             "type": "object",
-            "description": "The holder's licence as last verified by the registry (a lapsed licence does not "
+            "description": "The holder's license as last verified by the registry (a lapsed license does not "
                            "change the certificate's own status).",
             "required": ["status", "expires_on", "verified_on"],
             "properties": {

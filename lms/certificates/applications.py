@@ -15,20 +15,22 @@ from lms.certificates.issuing import (
 )
 from lms.certificates.models import CertificateApplication
 from lms.core import audit
+from lms.core.phrases import _, join_phrases
 from lms.core.timeutil import utcnow
 from lms.eligibility.service import decision_for
 from lms.extensions import db
 from lms.notifications import notify
 
-ALREADY_PENDING = "Your application is already waiting for an administrator."
+ALREADY_PENDING = _("Your application is already waiting for an administrator.")
 
 
 class ApplicationError(ValueError):
     """Why an application cannot go ahead; a message with several points has one point per line."""
 
 
-NOT_ENROLLED = "You are not enrolled in the program yet. Enroll first, from the Modules page."
-NOT_ELIGIBLE = "You are not eligible yet. What to do next:"
+# Phrases: English in errors and logs, the reader's language on the page (the decision's next steps are phrases too).
+NOT_ENROLLED = _("You are not enrolled in the program yet. Enroll first, from the Modules page.")
+NOT_ELIGIBLE = _("You are not eligible yet. What to do next:")
 
 
 def reasons_not_to_apply(trainee, *, program_id: str) -> list[str]:
@@ -42,7 +44,7 @@ def reasons_not_to_apply(trainee, *, program_id: str) -> list[str]:
     except ApplicationError as exc:
         return [str(exc)]
     if current_certificate(trainee.id, program_id):
-        return ["You already hold a current certificate."]
+        return [_("You already hold a current certificate.")]
     pending = db.session.execute(sa.select(CertificateApplication.id).filter_by(
         trainee_id=trainee.id, program_id=program_id, status="pending").limit(1)).first()
     if pending:
@@ -62,7 +64,7 @@ def reasons_not_to_apply(trainee, *, program_id: str) -> list[str]:
 def apply(trainee, *, program_id: str) -> CertificateApplication:
     reasons = reasons_not_to_apply(trainee, program_id=program_id)
     if reasons:
-        raise ApplicationError("\n".join(reasons))
+        raise ApplicationError(join_phrases("\n", reasons))
     app = CertificateApplication(trainee_id=trainee.id, program_id=program_id)
     try:
         # A partial unique index allows one pending application per trainee and program: when two requests race,

@@ -139,7 +139,7 @@ def _jobs(ids: list[int], program: Program, on: date, result: CohortResult) -> I
         context = build_pdf_context(
             serial=serial, holder_name=holder[0], profession=holder[1], license_number=holder[2],
             jurisdiction=holder[3], program_title=program.title, endorsements=endorsements, standard=standard,
-            notices=list(td.decision.notices)[:4], issued_on=on, expires_on=expires_on,
+            notices=[str(n) for n in td.decision.notices][:4], issued_on=on, expires_on=expires_on,
             locale=certificate_language(td.user))
         credential_args = dict(serial=serial, holder_name=holder[0], holder_id=td.user.id,
                                program_title=program.title, standard=standard, endorsements=endorsements,

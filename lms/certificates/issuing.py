@@ -261,7 +261,7 @@ def issue_certificate(trainee, *, actor, program_id: str | None = None, on: date
     serial = new_serial()
     expires_on = add_months(on, int(standard.get("validity", {}).get("months", 24)))
     endorsements = list(td.decision.endorsements)
-    notices = [n for n in td.decision.notices][:4]
+    notices = [str(n) for n in td.decision.notices][:4]  # plain English text, as printed so far
     context = build_pdf_context(serial=serial, holder_name=profile.legal_name, profession=facts.profession,
                                 license_number=facts.license_number, jurisdiction=facts.jurisdiction,
                                 program_title=program.title, endorsements=endorsements, standard=standard,

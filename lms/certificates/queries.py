@@ -6,8 +6,11 @@ from lms.extensions import db
 
 
 def certificates_for(trainee_id: int) -> list[Certificate]:
+    """The trainee's certificates, newest first, with their revocations (each one's status needs it): two queries,
+    however many certificates there are."""
     return list(db.session.execute(
-        sa.select(Certificate).filter_by(trainee_id=trainee_id).order_by(Certificate.id.desc())).scalars())
+        sa.select(Certificate).filter_by(trainee_id=trainee_id).options(selectinload(Certificate.revocation))
+        .order_by(Certificate.id.desc())).scalars())
 
 
 def status_list_indexes_revoked() -> list[int]:

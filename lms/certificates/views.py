@@ -20,6 +20,7 @@ from lms.certificates.models import CertificateApplication
 from lms.certificates.queries import certificates_for
 from lms.certificates.serials import normalize
 from lms.core import i18n
+from lms.core.phrases import localise
 from lms.core.security import role_required
 from lms.extensions import db, limiter
 
@@ -52,27 +53,28 @@ def mine():
 
 def _mine_page(status: int = 200):
     from lms.certificates.applications import reasons_not_to_apply
+    from lms.training.models import Program
 
     applications = db.session.execute(
         db.select(CertificateApplication).filter_by(trainee_id=current_user.id)
         .order_by(CertificateApplication.id.desc())).scalars().all()
-    return render_template("certificates/mine.html", certificates=certificates_for(current_user.id),
+    certificates = certificates_for(current_user.id)
+    # Held for the whole page: each program is read once, however many certificates name it.
+    programs = {pid: db.session.get(Program, pid) for pid in {c.program_id for c in certificates}}
+    return render_template("certificates/mine.html", certificates=certificates,
                            applications=applications, status_of=verification.status_of, form=FlaskForm(),
                            blockers=reasons_not_to_apply(current_user,
                                                          program_id=current_app.config["DEFAULT_PROGRAM"]),
-                           share=_share), status
+                           share=lambda cert: _share(cert, programs.get(cert.program_id))), status
 
 
-def _share(cert) -> dict:
+def _share(cert, program) -> dict:
     """What the holder needs to show a certificate elsewhere (a revoked one gets no LinkedIn link)."""
-    from lms.training.models import Program
-
     verify_url = url_for("certificates.verify_page", serial=cert.serial, _external=True)
     badge_svg = url_for("certificates.badge_svg", serial=cert.serial, _external=True)
     issuer = current_app.config["ISSUER_NAME"]
     record = {"serial": cert.serial, "issued_on": cert.issued_on.isoformat(),
               "expires_on": cert.expires_on.isoformat(), "holder": {"name": cert.holder_name}}
-    program = db.session.get(Program, cert.program_id)
     return {
         "badge_svg": badge_svg,
         "badge_png": url_for("certificates.badge_png", serial=cert.serial),
@@ -94,7 +96,7 @@ def apply():
         apps.apply(current_user, program_id=current_app.config["DEFAULT_PROGRAM"])
     except apps.ApplicationError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(localise(exc), "error")
         return redirect(url_for("certificates.mine"))
     db.session.commit()
     flash(_("Your application was sent to the administrators."), "success")

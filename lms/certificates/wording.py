@@ -29,11 +29,11 @@ DATA_TEXT = (
     N_("Orofacial Massage & Rehabilitation"),
     N_("Extraoral orofacial massage"),
     N_("Trained and assessed in orofacial massage from outside the mouth: the face, jaw, jaw joint and neck. To be "
-       "used only within the holder's own licence and the rules where they practise."),
+       "used only within the holder's own license and the rules where they practise."),
     N_("Intraoral orofacial massage"),
     N_("Trained and assessed in massage inside the mouth, limited to the oral cavity and not the throat, after a "
        "current oral screening by the holder (dental professions) or clearance from a collaborating dental "
-       "professional. To be used only within the holder's own licence and the rules where they practise, including "
+       "professional. To be used only within the holder's own license and the rules where they practise, including "
        "any endorsement those rules require."),
 )
 

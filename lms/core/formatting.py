@@ -35,6 +35,11 @@ def format_date(value: date | datetime | str | None, style: str = "medium") -> s
         from lms.core import i18n
 
         return i18n.format_date(value, style if style in ("medium", "long") else "medium")
+    return english_date(value, style)
+
+
+def english_date(value: date, style: str = "medium") -> str:
+    """A date in English words whatever the reader's language (``29 Nov 2026``; ``29 November 2026`` long)."""
     pattern = _DATE_STYLES.get(style, _DATE_STYLES["medium"])
     return pattern.format(d=value.day, b=value.strftime("%b"), B=value.strftime("%B"), Y=value.year)
 

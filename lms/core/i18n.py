@@ -121,6 +121,22 @@ def translated_label(text: str | None) -> str:
     return str(gettext(text)) if text else (text or "")
 
 
+def english_text(value) -> str:
+    """Data that exists only in English (course text, a rule's summary): on a page in another language it is marked
+    ``lang="en"`` so a screen reader reads it with an English voice. Not for attributes (it may carry markup)."""
+    from lms.core.phrases import english_only
+
+    return english_only(str(value)) if value not in (None, "") else ""
+
+
+def standard_title(item) -> str:
+    """An entry of a standard (a requirement, competency or OSCE station) by its title in the reader's language: the
+    standard's ``title_fr`` on a French page when it gives one, else the English title. Plain text."""
+    from lms.core.phrases import localise, translated_data
+
+    return localise(translated_data(item.get("title") or item.get("id") or "", {"fr": item.get("title_fr")}))
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")  # lms/translations
@@ -131,4 +147,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(current_language=current_language, language_switch=switch_targets,
                                  language_names=LANGUAGES)
     app.jinja_env.filters.update(locale_date=format_date, locale_datetime=format_datetime,
-                                 locale_number=format_number, translated_label=translated_label)
+                                 locale_number=format_number, translated_label=translated_label,
+                                 english=english_text, standard_title=standard_title)

@@ -48,7 +48,7 @@ def directory_path(err: dict) -> dict:
             "operationId": "searchDirectory",
             "summary": "Certified providers who chose to be listed, nearest first",
             "description": "Only holders of an active certificate who opted in are listed; a revoked or expired "
-                           "certificate or a lapsed licence removes a listing at once. Locations are city-level, from "
+                           "certificate or a lapsed license removes a listing at once. Locations are city-level, from "
                            "an offline gazetteer. No email address is ever returned. Paged; rate-limited.",
             "parameters": [
                 _param("name", {"type": "string", "maxLength": 100}, "Words in the holder's or practice's name"),

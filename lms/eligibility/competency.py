@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lms.core.phrases import _, join_phrases, ngettext, translated_data
 from lms.eligibility.facts import ObservationFact
 
 DENTAL_ASSESSOR_ALWAYS = "always"
@@ -55,7 +56,9 @@ class CompetencyStatus:
     @property
     def label(self) -> str:
         """Competency id and title, e.g. ``"C6 Intraoral massage technique"``."""
-        return f"{self.competency_id} {self.title}".strip()
+        if not self.title:
+            return self.competency_id
+        return _("%(id)s %(title)s", id=self.competency_id, title=self.title)
 
     @property
     def assessors_short(self) -> int:
@@ -97,18 +100,18 @@ def _failure_reasons(obs: ObservationFact, level: int, critical: list[str]) -> l
     """:func:`failure_reasons` with the definition's required level and critical criteria worked out once."""
     reasons: list[str] = []
     if obs.level < level:
-        reasons.append(f"level {obs.level}, below the required {level}")
+        reasons.append(_("level %(level)s, below the required %(required)s", level=obs.level, required=level))
     if obs.critical_failure:
-        reasons.append("a critical failure was recorded")
+        reasons.append(_("a critical failure was recorded"))
     recorded: dict[str, bool] = {}
     for criterion in obs.criteria:
         # If a criterion is recorded twice, any "not met" wins.
         recorded[criterion.id] = recorded.get(criterion.id, True) and criterion.met
     for criterion_id in critical:
         if criterion_id not in recorded:
-            reasons.append(f"critical criterion {criterion_id} not recorded")
+            reasons.append(_("critical criterion %(id)s not recorded", id=criterion_id))
         elif not recorded[criterion_id]:
-            reasons.append(f"critical criterion {criterion_id} not met")
+            reasons.append(_("critical criterion %(id)s not met", id=criterion_id))
     return reasons
 
 
@@ -167,10 +170,6 @@ def dental_assessor_needed(competency_def: Mapping[str, Any], trainee_is_dental:
     return True
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
 def sign_off(
     competency_def: Mapping[str, Any],
     observations: Iterable[ObservationFact],
@@ -213,17 +212,20 @@ def sign_off(
         and (dental_present or not needs_dental)
     )
 
-    parts = [f"{passing} of {required} passing {_count(required, 'observation', 'observations')}"]
+    parts = [ngettext("%(passing)s of %(n)s passing observation", "%(passing)s of %(n)s passing observations", required,
+                      passing=passing, n=required)]
     if min_assessors > 1:
-        parts.append(f"{min(assessors, min_assessors)} of {min_assessors} assessors")
+        parts.append(_("%(have)s of %(n)s assessors", have=min(assessors, min_assessors), n=min_assessors))
     if min_cases > 0:
-        parts.append(f"{min(cases, min_cases)} of {min_cases} {_count(min_cases, 'case', 'cases')}")
+        parts.append(ngettext("%(have)s of %(n)s case", "%(have)s of %(n)s cases", min_cases,
+                              have=min(cases, min_cases), n=min_cases))
     if needs_dental:
-        parts.append("dental-professional assessor: " + ("yes" if dental_present else "not yet"))
+        parts.append(_("dental-professional assessor: yes") if dental_present
+                     else _("dental-professional assessor: not yet"))
 
     return CompetencyStatus(
         competency_id=str(competency_def["id"]),
-        title=str(competency_def.get("title") or ""),
+        title=translated_data(str(competency_def.get("title") or ""), {"fr": competency_def.get("title_fr")}),
         signed_off=signed_off,
         passing=passing,
         required=required,
@@ -237,5 +239,5 @@ def sign_off(
         breaking_observation=breaking,
         breaking_reasons=tuple(breaking_reasons),
         reset_by=relevant[reset_at] if reset_at >= 0 else None,
-        progress=", ".join(parts),
+        progress=join_phrases(", ", parts),
     )

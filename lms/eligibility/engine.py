@@ -19,16 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lms.core.phrases import _, capitalise, join_words, ngettext, translated_data
 from lms.eligibility.facts import CLINICAL_EXTRAORAL, CLINICAL_INTRAORAL, LAB_IN_PERSON, TraineeFacts
 from lms.eligibility.rules import (
     RULES,
     Context,
     RequirementResult,
-    capitalise,
     counted_hours,
-    join_words,
     jurisdiction_notice,
-    plural,
     rule_applies,
 )
 
@@ -115,12 +113,13 @@ def evaluate_requirement(req: Mapping[str, Any], ctx: Context) -> RequirementRes
     if rule_cls is None:
         return RequirementResult(
             id=str(req["id"]),
-            title=str(req.get("title") or req["id"]),
+            title=translated_data(str(req.get("title") or req["id"]), {"fr": req.get("title_fr")}),
             scope=str(req.get("scope") or CERTIFICATE_SCOPE),
             met=False,
-            progress="Unknown requirement type",
-            reason=f"This standard uses a requirement type the system does not know ({req.get('type')!r}).",
-            next_step="Ask an admin to correct the standard.",
+            progress=_("Unknown requirement type"),
+            reason=_("This standard uses a requirement type the system does not know (%(type)s).",
+                     type=repr(req.get('type'))),
+            next_step=_("Ask an admin to correct the standard."),
         )
     return rule_cls().evaluate(req, ctx)
 
@@ -191,7 +190,8 @@ def _next_steps(open_by_scope: Mapping[str, list[RequirementResult]], endorsemen
     steps: list[str] = []
     for scope in scopes:
         for r in open_by_scope.get(scope, ()):
-            step = r.next_step if scope == CERTIFICATE_SCOPE else f"{capitalise(scope)} endorsement: {r.next_step}"
+            step = (r.next_step if scope == CERTIFICATE_SCOPE else
+                    _("%(endorsement)s endorsement: %(step)s", endorsement=capitalise(scope), step=r.next_step))
             if r.next_step and step not in steps:
                 steps.append(step)
     return steps
@@ -208,30 +208,31 @@ def _summary(
         open_cert = open_by_scope.get(CERTIFICATE_SCOPE, [])
         if open_cert:
             total = sum(1 for r in blocking if r.scope == CERTIFICATE_SCOPE and r.applies)
-            return (
-                f"Not yet eligible: {len(open_cert)} of {total} certificate "
-                f"{plural(total, 'requirement')} still open."
-            )
+            return ngettext("Not yet eligible: %(open)s of %(total)s certificate requirement still open.",
+                            "Not yet eligible: %(open)s of %(total)s certificate requirements still open.", total,
+                            open=len(open_cert), total=total)
         open_base = open_by_scope.get(BASE_ENDORSEMENT, [])
         if not open_base:
-            return f"Not yet eligible: the endorsements the {BASE_ENDORSEMENT} endorsement depends on are not met."
-        return (
-            f"Not yet eligible: the {BASE_ENDORSEMENT} endorsement has {len(open_base)} "
-            f"{plural(len(open_base), 'requirement')} still open."
-        )
-    text = f"Eligible for certification with the {join_words(endorsements)} {plural(len(endorsements), 'endorsement')}."
+            return _("Not yet eligible: the endorsements the %(endorsement)s endorsement depends on are not met.",
+                     endorsement=BASE_ENDORSEMENT)
+        return ngettext("Not yet eligible: the %(endorsement)s endorsement has %(n)s requirement still open.",
+                        "Not yet eligible: the %(endorsement)s endorsement has %(n)s requirements still open.",
+                        len(open_base), endorsement=BASE_ENDORSEMENT, n=len(open_base))
+    text = ngettext("Eligible for certification with the %(endorsements)s endorsement.",
+                    "Eligible for certification with the %(endorsements)s endorsements.", len(endorsements),
+                    endorsements=join_words(endorsements))
     if not endorsements:
-        text = "Eligible for certification."
+        text = _("Eligible for certification.")
     for endorsement_id in endorsement_defs:
         if endorsement_id in endorsements:
             continue
         open_own = open_by_scope.get(endorsement_id, [])
         if open_own:
-            text += (
-                f" The {endorsement_id} endorsement is not yet met: {len(open_own)} "
-                f"{plural(len(open_own), 'requirement')} still open."
-            )
+            text += ngettext(" The %(endorsement)s endorsement is not yet met: %(n)s requirement still open.",
+                             " The %(endorsement)s endorsement is not yet met: %(n)s requirements still open.",
+                             len(open_own), endorsement=endorsement_id, n=len(open_own))
         else:
             needs = [str(e) for e in endorsement_defs[endorsement_id].get("requires_endorsements") or ()]
-            text += f" The {endorsement_id} endorsement also needs the {join_words(needs)} endorsement first."
+            text += _(" The %(endorsement)s endorsement also needs the %(needs)s endorsement first.",
+                      endorsement=endorsement_id, needs=join_words(needs))
     return text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from lms.core.formatting import format_date
+from lms.core.phrases import _, format_date
 
 # Hour-entry states as stored by the hours ledger.
 HOUR_APPROVED = "approved"
@@ -115,8 +115,9 @@ class AgreementFact:
     @property
     def label(self) -> str:
         """How a person recognises the agreement: whom it is with and when it runs (never a database id)."""
-        who = self.dentist_name or "a dental professional"
-        return f"the agreement with {who} ({format_date(self.valid_from)} to {format_date(self.valid_until)})"
+        who = self.dentist_name or _("a dental professional")
+        return _("the agreement with %(who)s (%(start)s to %(end)s)", who=who, start=format_date(self.valid_from),
+                 end=format_date(self.valid_until))
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ never depends on the order records arrive in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-from lms.core.formatting import format_date
+from lms.core.phrases import _, capitalise, format_date, join_phrases, join_words, label, ngettext, number, with_article
+from lms.core.phrases import english_only as _english_only
+from lms.core.phrases import translated_data as _translated_data
 from lms.eligibility.competency import CompetencyStatus, sign_off
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
@@ -33,22 +35,22 @@ from lms.eligibility.facts import (
 )
 
 CATEGORY_LABELS = {
-    LAB_IN_PERSON: "in-person lab",
-    CLINICAL_EXTRAORAL: "clinical extraoral",
-    CLINICAL_INTRAORAL: "clinical intraoral",
+    LAB_IN_PERSON: _("in-person lab"),
+    CLINICAL_EXTRAORAL: _("clinical extraoral"),
+    CLINICAL_INTRAORAL: _("clinical intraoral"),
 }
 
 JURISDICTION_NAMES = {
-    "US-WA": "Washington",
-    "US-OR": "Oregon",
-    "US-NC": "North Carolina",
-    "US-OH": "Ohio",
-    "CA-BC": "British Columbia",
-    "CA-ON": "Ontario",
-    "CA-MB": "Manitoba",
-    "CA-NB": "New Brunswick",
-    "CA-AB": "Alberta",
-    "OTHER": "Other jurisdiction",
+    "US-WA": _("Washington"),
+    "US-OR": _("Oregon"),
+    "US-NC": _("North Carolina"),
+    "US-OH": _("Ohio"),
+    "CA-BC": _("British Columbia"),
+    "CA-ON": _("Ontario"),
+    "CA-MB": _("Manitoba"),
+    "CA-NB": _("New Brunswick"),
+    "CA-AB": _("Alberta"),
+    "OTHER": _("Other jurisdiction"),
 }
 
 # Jurisdiction-rule statuses that take a rule out of use (no notice, never applies).
@@ -58,8 +60,8 @@ UNCONFIRMED_RULE_STATUSES = frozenset({"v", "s/v", "unverified"})
 
 AGREEMENT_VERIFIED = "verified"
 
-ASK_ADMIN_STEP = "Ask an admin to correct the standard"
-PROFILE_PROFESSION_STEP = "Record your regulated health profession in your profile"
+ASK_ADMIN_STEP = _("Ask an admin to correct the standard")
+PROFILE_PROFESSION_STEP = _("Record your regulated health profession in your profile")
 
 
 # --------------------------------------------------------------------------- results and context
@@ -85,7 +87,7 @@ class RequirementResult:
 
 
 # The progress text of a met jurisdiction rule that does not concern the trainee.
-NOT_APPLICABLE = "not applicable"
+NOT_APPLICABLE = _("not applicable")
 
 
 def _approved(facts: TraineeFacts) -> list[HourFact]:
@@ -163,8 +165,9 @@ class Context:
 
 
 def fmt_number(value: float) -> str:
-    """A number with at most two decimals and no trailing zeros: 20 -> "20", 7.50 -> "7.5"."""
-    return f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
+    """A number with at most two decimals and no trailing zeros: 20 -> "20", 7.50 -> "7.5" (a decimal comma in
+    French)."""
+    return number(round(float(value), 2), f"{round(float(value), 2):.2f}".rstrip("0").rstrip("."))
 
 
 def fmt_hours(minutes: int) -> str:
@@ -177,17 +180,7 @@ def plural(n: float, one: str, many: str | None = None) -> str:
     return one if n == 1 else (many or one + "s")
 
 
-def join_words(words: Sequence[str]) -> str:
-    """["a"] -> "a"; ["a", "b"] -> "a and b"; ["a", "b", "c"] -> "a, b and c"."""
-    words = list(words)
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def capitalise(text: str) -> str:
-    """Upper-case the first letter only (keeps "OMT", "in-person" and the like intact)."""
-    return text[:1].upper() + text[1:]
+# join_words, capitalise and with_article (lms.core.phrases) keep the words translatable.
 
 
 def profession_label(key: str | None) -> str:
@@ -195,18 +188,13 @@ def profession_label(key: str | None) -> str:
     from lms.providers.professions import PROFESSIONS
 
     if key in PROFESSIONS:
-        return PROFESSIONS[key].label.lower()
-    return (key or "unknown profession").replace("_", " ")
-
-
-def with_article(noun: str) -> str:
-    """ "dentist" -> "a dentist"; "occupational therapist" -> "an occupational therapist"."""
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+        return label(PROFESSIONS[key].label, lower=True)
+    return key.replace("_", " ") if key else _("unknown profession")
 
 
 def jurisdiction_label(code: str | None) -> str:
     """``"US-WA"`` -> ``"Washington"``; unknown codes are shown as given."""
-    return JURISDICTION_NAMES.get(code or "", code or "no jurisdiction")
+    return JURISDICTION_NAMES.get(code or "", code or _("no jurisdiction"))
 
 
 def category_label(category: str) -> str:
@@ -245,13 +233,14 @@ def jurisdiction_notice(rule: Mapping[str, Any], facts: TraineeFacts) -> str:
     place = rule.get("jurisdiction_name") or jurisdiction_label(str(rule.get("jurisdiction") or ""))
     professions = rule_professions(rule)
     who = profession_label(facts.profession if facts.profession in professions else (professions or [None])[0])
-    summary = str(rule.get("summary") or "").strip().rstrip(".")
+    summary = _english_only(str(rule.get("summary") or "").strip().rstrip("."))
     verified = rule.get("verified_on")
-    verified_text = format_date(verified) if verified else "date unknown"
+    verified_text = format_date(verified) if verified else _("date unknown")
     extra = ""
     if str(rule.get("status") or "").lower() in UNCONFIRMED_RULE_STATUSES:
-        extra = "; wording not yet confirmed at the source"
-    return f"{place}, {who}: {summary} ({short_cite(rule)}, last verified {verified_text}{extra}; not legal advice)"
+        extra = _("; wording not yet confirmed at the source")
+    return _("%(place)s, %(who)s: %(summary)s (%(cite)s, last verified %(verified)s%(extra)s; not legal advice)",
+             place=place, who=who, summary=summary, cite=short_cite(rule), verified=verified_text, extra=extra)
 
 
 def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
@@ -259,22 +248,24 @@ def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
     lic = facts.licence
     if lic is None or lic.status == "verified":
         return None
-    claimed = f"{profession_label(lic.profession)}, {jurisdiction_label(lic.jurisdiction)}, number {lic.number}"
+    claimed = _("%(profession)s, %(place)s, number %(number)s", profession=profession_label(lic.profession),
+                place=jurisdiction_label(lic.jurisdiction), number=lic.number)
     if lic.status == "rejected":
-        why = f": {lic.decision_reason}" if lic.decision_reason else ""
-        reason = f"Your license details ({claimed}) were not accepted at verification{why}."
-        return ("License: not accepted", reason,
-                "Correct your license details on your profile and attach evidence of the license")
+        why = _(": %(reason)s", reason=lic.decision_reason) if lic.decision_reason else ""
+        reason = _("Your license details (%(claimed)s) were not accepted at verification%(why)s.", claimed=claimed,
+                   why=why)
+        return (_("License: not accepted"), reason,
+                _("Correct your license details on your profile and attach evidence of the license"))
     if lic.changed_after_verification:
-        when = f" on {format_date(lic.submitted_on)}" if lic.submitted_on else ""
-        reason = (f"Your license details changed{when} ({claimed}), so the license needs verification again. "
-                  "Until an admin has checked it with the licensing body, requirements that depend on your "
-                  "profession, license or jurisdiction are not met.")
+        when = _(" on %(day)s", day=format_date(lic.submitted_on)) if lic.submitted_on else ""
+        reason = _("Your license details changed%(when)s (%(claimed)s), so the license needs verification again. "
+                   "Until an admin has checked it with the licensing body, requirements that depend on your "
+                   "profession, license or jurisdiction are not met.", when=when, claimed=claimed)
     else:
-        reason = (f"Your license ({claimed}) needs verification: an admin checks it with the licensing body "
-                  "before anything rests on it.")
-    return ("License: waiting for verification", reason,
-            "Wait for an admin to verify your license (attach evidence of it on your profile to speed this up)")
+        reason = _("Your license (%(claimed)s) needs verification: an admin checks it with the licensing body "
+                   "before anything rests on it.", claimed=claimed)
+    return (_("License: waiting for verification"), reason,
+            _("Wait for an admin to verify your license (attach evidence of it on your profile to speed this up)"))
 
 
 def not_regulated_rule(ctx: Context, facts: TraineeFacts) -> Mapping[str, Any] | None:
@@ -320,8 +311,9 @@ class Rule:
         return req.get("params") or {}
 
     def title(self, req: Mapping[str, Any], ctx: Context) -> str:
-        """The requirement's title from the standard, or a sensible default."""
-        return str(req.get("title") or req["id"])
+        """The requirement's title from the standard (with its French title, when the standard gives one), or a
+        sensible default."""
+        return _translated_data(str(req.get("title") or req["id"]), {"fr": req.get("title_fr")})
 
     def result(
         self, req: Mapping[str, Any], ctx: Context, met: bool, progress: str, reason: str = "", next_step: str = ""
@@ -365,25 +357,28 @@ class ProfessionRule(Rule):
             unverified = licence_unverified(ctx.facts)
             if unverified:
                 return self.unmet(req, ctx, unverified[0], unverified[1], unverified[2])
-            reason = "No regulated health profession is recorded on your profile."
-            return self.unmet(req, ctx, "Profession: not recorded", reason, PROFILE_PROFESSION_STEP)
+            reason = _("No regulated health profession is recorded on your profile.")
+            return self.unmet(req, ctx, _("Profession: not recorded"), reason, PROFILE_PROFESSION_STEP)
         label = profession_label(profession)
         if profession not in allowed:
-            accepted = join_words([profession_label(p) for p in allowed]) or "none listed"
-            reason = f"{capitalise(label)} is not one of the professions this standard accepts ({accepted})."
-            step = "Contact an admin if you also hold a profession this standard accepts"
-            return self.unmet(req, ctx, f"Profession: {label}", reason, step)
+            accepted = join_words([profession_label(p) for p in allowed]) or _("none listed")
+            reason = _("%(profession)s is not one of the professions this standard accepts (%(accepted)s).",
+                       profession=capitalise(label), accepted=accepted)
+            step = _("Contact an admin if you also hold a profession this standard accepts")
+            return self.unmet(req, ctx, _("Profession: %(profession)s", profession=label), reason, step)
         unregulated = not_regulated_rule(ctx, ctx.facts)
         if unregulated is not None:
             place = jurisdiction_label(ctx.facts.jurisdiction)
-            reason = (
-                f"Certification is for regulated health professionals, and {with_article(label)} is not a regulated "
-                f"health profession in {place} ({short_cite(unregulated)}, last verified "
-                f"{unregulated.get('verified_on') or 'date unknown'}; not legal advice)."
+            reason = _(
+                "Certification is for regulated health professionals, and %(who)s is not a regulated health "
+                "profession in %(place)s (%(cite)s, last verified %(verified)s; not legal advice).",
+                who=with_article(label), place=place, cite=short_cite(unregulated),
+                verified=unregulated.get('verified_on') or _("date unknown"),
             )
-            step = "Contact an admin if you hold a regulated health profession in another jurisdiction"
-            return self.unmet(req, ctx, f"Profession: {label}, not regulated in {place}", reason, step)
-        return self.met(req, ctx, f"Profession: {label} (verified license)")
+            step = _("Contact an admin if you hold a regulated health profession in another jurisdiction")
+            return self.unmet(req, ctx, _("Profession: %(profession)s, not regulated in %(place)s", profession=label,
+                                          place=place), reason, step)
+        return self.met(req, ctx, _("Profession: %(profession)s (verified license)", profession=label))
 
 
 @register
@@ -398,18 +393,18 @@ class LicenseCurrentRule(Rule):
         if not number and unverified:
             return self.unmet(req, ctx, unverified[0], unverified[1], unverified[2])
         if not number:
-            reason = "No license or registration number is recorded."
-            step = "Add your license or registration number and its expiry date to your profile"
-            return self.unmet(req, ctx, "License: not on file", reason, step)
+            reason = _("No license or registration number is recorded.")
+            step = _("Add your license or registration number and its expiry date to your profile")
+            return self.unmet(req, ctx, _("License: not on file"), reason, step)
         if expires is None:
-            reason = "The license expiry date is not recorded, so the license cannot be shown to be current."
-            step = "Add your license expiry date to your profile"
-            return self.unmet(req, ctx, "License: expiry date not recorded", reason, step)
+            reason = _("The license expiry date is not recorded, so the license cannot be shown to be current.")
+            step = _("Add your license expiry date to your profile")
+            return self.unmet(req, ctx, _("License: expiry date not recorded"), reason, step)
         if expires < ctx.today:
-            reason = f"Your license expired on {format_date(expires)}."
-            step = "Renew your license and update its expiry date in your profile"
-            return self.unmet(req, ctx, f"License: expired on {format_date(expires)}", reason, step)
-        return self.met(req, ctx, f"License: verified, current until {format_date(expires)}")
+            reason = _("Your license expired on %(day)s.", day=format_date(expires))
+            step = _("Renew your license and update its expiry date in your profile")
+            return self.unmet(req, ctx, _("License: expired on %(day)s", day=format_date(expires)), reason, step)
+        return self.met(req, ctx, _("License: verified, current until %(day)s", day=format_date(expires)))
 
 
 @register
@@ -422,22 +417,24 @@ class OmtCredentialRule(Rule):
         status, hours = ctx.facts.omt_status, ctx.facts.omt_hours
         min_hours = float(self.params(req).get("min_hours") or 0)
         need = fmt_number(min_hours)
-        upload = f"Upload the certificate of an OMT foundation course of at least {need} hours"
-        label = "OMT foundation course"
+        upload = _("Upload the certificate of an OMT foundation course of at least %(need)s hours", need=need)
         if status is None:
-            return self.unmet(req, ctx, f"{label}: not on file", f"No {label} certificate is on file.", upload)
+            return self.unmet(req, ctx, _("OMT foundation course: not on file"),
+                              _("No OMT foundation course certificate is on file."), upload)
         if status == "pending":
-            reason = "Your OMT course certificate has not been verified yet."
-            step = "Wait for an admin to verify your OMT course certificate"
-            return self.unmet(req, ctx, f"{label}: waiting for verification", reason, step)
+            reason = _("Your OMT course certificate has not been verified yet.")
+            step = _("Wait for an admin to verify your OMT course certificate")
+            return self.unmet(req, ctx, _("OMT foundation course: waiting for verification"), reason, step)
         if status != "verified":
-            reason = "Your OMT course certificate was not accepted."
-            return self.unmet(req, ctx, f"{label}: not accepted", reason, upload)
+            reason = _("Your OMT course certificate was not accepted.")
+            return self.unmet(req, ctx, _("OMT foundation course: not accepted"), reason, upload)
         have = fmt_number(hours)
         if hours < min_hours:
-            reason = f"The verified OMT course has {have} hours; at least {need} are needed."
-            return self.unmet(req, ctx, f"{label}: {have} of {need} hours", reason, upload)
-        return self.met(req, ctx, f"{label}: verified, {have} hours")
+            reason = _("The verified OMT course has %(have)s hours; at least %(need)s are needed.", have=have,
+                       need=need)
+            return self.unmet(req, ctx, _("OMT foundation course: %(have)s of %(need)s hours", have=have, need=need),
+                              reason, upload)
+        return self.met(req, ctx, _("OMT foundation course: verified, %(have)s hours", have=have))
 
 
 @register
@@ -450,27 +447,29 @@ class OmtRecencyRule(Rule):
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         years = int(self.params(req).get("max_years") or 5)
         facts = ctx.facts
-        label = "OMT course recency"
         if facts.omt_practice_recognised:
-            return self.met(req, ctx, f"{label}: active OMT practice recognised by an admin")
+            return self.met(req, ctx, _("OMT course recency: active OMT practice recognised by an admin"))
         completed = facts.omt_completed_on
         if completed is None or facts.omt_status != "verified":
-            reason = "No verified OMT course completion date is on file, so its recency cannot be checked."
-            step = "Have your OMT course certificate verified"
-            return self.unmet(req, ctx, f"{label}: no verified course date", reason, step)
+            reason = _("No verified OMT course completion date is on file, so its recency cannot be checked.")
+            step = _("Have your OMT course certificate verified")
+            return self.unmet(req, ctx, _("OMT course recency: no verified course date"), reason, step)
         ref = facts.enrolled_on or ctx.today
         try:
             earliest = ref.replace(year=ref.year - years)
         except ValueError:  # 29 February
             earliest = ref.replace(year=ref.year - years, day=28)
-        when = "enrollment" if facts.enrolled_on else "today"
+        when = _("enrollment") if facts.enrolled_on else _("today")
         if completed >= earliest:
-            return self.met(req, ctx, f"{label}: completed {format_date(completed)}, within {years} years of {when}")
-        reason = (f"Your OMT course was completed on {format_date(completed)}, more than {years} years before "
-                  f"{when} ({format_date(ref)}). The course must be recent, or you must show active OMT practice.")
-        step = ("Send evidence of active OMT practice (such as a practice attestation signed by your employer or "
-                "regulator) for an admin to record, or complete a new OMT foundation course")
-        return self.unmet(req, ctx, f"{label}: completed {format_date(completed)}", reason, step)
+            return self.met(req, ctx, _("OMT course recency: completed %(day)s, within %(years)s years of %(when)s",
+                                        day=format_date(completed), years=years, when=when))
+        reason = _("Your OMT course was completed on %(day)s, more than %(years)s years before %(when)s (%(ref)s). "
+                   "The course must be recent, or you must show active OMT practice.",
+                   day=format_date(completed), years=years, when=when, ref=format_date(ref))
+        step = _("Send evidence of active OMT practice (such as a practice attestation signed by your employer or "
+                 "regulator) for an admin to record, or complete a new OMT foundation course")
+        return self.unmet(req, ctx, _("OMT course recency: completed %(day)s", day=format_date(completed)), reason,
+                          step)
 
 
 @register
@@ -481,13 +480,13 @@ class CprCurrentRule(Rule):
 
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         expires = ctx.facts.cpr_expires_on
-        step = "Complete an in-person CPR/BLS course and upload the card with its expiry date"
+        step = _("Complete an in-person CPR/BLS course and upload the card with its expiry date")
         if expires is None:
-            return self.unmet(req, ctx, "CPR/BLS: not on file", "No CPR/BLS card is on file.", step)
+            return self.unmet(req, ctx, _("CPR/BLS: not on file"), _("No CPR/BLS card is on file."), step)
         if expires < ctx.today:
-            reason = f"Your CPR/BLS card expired on {format_date(expires)}."
-            return self.unmet(req, ctx, f"CPR/BLS: expired on {format_date(expires)}", reason, step)
-        return self.met(req, ctx, f"CPR/BLS: current until {format_date(expires)}")
+            reason = _("Your CPR/BLS card expired on %(day)s.", day=format_date(expires))
+            return self.unmet(req, ctx, _("CPR/BLS: expired on %(day)s", day=format_date(expires)), reason, step)
+        return self.met(req, ctx, _("CPR/BLS: current until %(day)s", day=format_date(expires)))
 
 
 @register
@@ -497,12 +496,11 @@ class InfectionControlAckRule(Rule):
     type = "infection_control_ack"
 
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
-        label = "Infection-control and glove protocol"
         if ctx.facts.infection_control_ack:
-            return self.met(req, ctx, f"{label}: acknowledged")
-        reason = "You have not yet acknowledged the infection-control and glove protocol."
-        step = "Read and acknowledge the infection-control and glove protocol"
-        return self.unmet(req, ctx, f"{label}: not acknowledged", reason, step)
+            return self.met(req, ctx, _("Infection-control and glove protocol: acknowledged"))
+        reason = _("You have not yet acknowledged the infection-control and glove protocol.")
+        step = _("Read and acknowledge the infection-control and glove protocol")
+        return self.unmet(req, ctx, _("Infection-control and glove protocol: not acknowledged"), reason, step)
 
 
 # --------------------------------------------------------------------------- training and hours
@@ -521,13 +519,14 @@ class ModulesCompletedRule(Rule):
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         modules = [str(m) for m in self.params(req).get("modules") or ()]
         missing = [m for m in modules if m not in ctx.facts.completed_modules]
-        progress = f"Modules: {len(modules) - len(missing)} of {len(modules)} completed"
+        progress = _("Modules: %(done)s of %(total)s completed", done=len(modules) - len(missing), total=len(modules))
         if not missing:
             return self.met(req, ctx, progress)
-        reason = (f"Not yet completed: {', '.join(missing)}. A module is completed when its knowledge check is passed; "
-                  "its in-person lab hours count toward the lab-hours requirement once an instructor records your "
-                  "attendance at a lab session.")
-        step = f"Complete {plural(len(missing), 'module')} {join_words(missing)}"
+        reason = _("Not yet completed: %(missing)s. A module is completed when its knowledge check is passed; its "
+                   "in-person lab hours count toward the lab-hours requirement once an instructor records your "
+                   "attendance at a lab session.", missing=', '.join(missing))
+        step = ngettext("Complete module %(modules)s", "Complete modules %(modules)s", len(missing),
+                        modules=join_words(missing))
         return self.unmet(req, ctx, progress, reason, step)
 
 
@@ -556,31 +555,34 @@ class ApprovedHoursRule(Rule):
         min_hours = float(params.get("min_hours") or 0)
         need_minutes = round(min_hours * 60)  # whole minutes, so sums never suffer float drift
         have_minutes = sum(ctx.minutes_by_category.get(c, 0) for c in categories)
-        label = join_words([category_label(c) for c in categories]) or "no category"
+        label = join_words([category_label(c) for c in categories]) or _("no category")
         have, need = fmt_hours(have_minutes), fmt_number(min_hours)
-        progress = f"{capitalise(label)} hours: {have} of {need}"
+        progress = _("%(label)s hours: %(have)s of %(need)s", label=capitalise(label), have=have, need=need)
         early = sum(ctx.early_minutes.get(c, 0) for c in categories)
         if early:
-            progress += f" ({fmt_hours(early)} h before enrollment, not counted)"
+            progress += _(" (%(early)s h before enrollment, not counted)", early=fmt_hours(early))
         if not categories:
-            reason = "This requirement names no hour category, so no hours can count toward it."
+            reason = _("This requirement names no hour category, so no hours can count toward it.")
             return self.unmet(req, ctx, progress, reason, ASK_ADMIN_STEP)
         short = max(0, need_minutes - have_minutes)
         if not short:
             return self.met(req, ctx, progress)
-        reason = (
-            f"{have} approved {label} {plural(have_minutes / 60, 'hour')} so far; {need} needed. "
-            "Only hours an instructor has approved count."
-        )
+        reason = ngettext(
+            "%(have)s approved %(label)s hour so far; %(need)s needed. Only hours an instructor has approved count.",
+            "%(have)s approved %(label)s hours so far; %(need)s needed. Only hours an instructor has approved count.",
+            have_minutes / 60, have=have, label=label, need=need)
         if LAB_IN_PERSON in categories:
-            reason += " Module lab sessions count once the instructor who ran them records your attendance."
-        step = f"Log and get approval for {fmt_hours(short)} more {label} {plural(short / 60, 'hour')}"
+            reason += _(" Module lab sessions count once the instructor who ran them records your attendance.")
+        step = ngettext("Log and get approval for %(short)s more %(label)s hour",
+                        "Log and get approval for %(short)s more %(label)s hours", short / 60,
+                        short=fmt_hours(short), label=label)
         if early:
-            start = format_date(ctx.facts.hours_count_from) if ctx.facts.hours_count_from else "your enrollment"
-            reason += (f" {fmt_hours(early)} approved {plural(early / 60, 'hour')} dated before {start} "
-                       "(before enrollment) do not count.")
-            step += (", or, if the earlier hours belong to this program's training, ask an admin to record advanced "
-                     "standing with evidence so that they count")
+            start = format_date(ctx.facts.hours_count_from) if ctx.facts.hours_count_from else _("your enrollment")
+            reason += ngettext(" %(early)s approved hour dated before %(start)s (before enrollment) do not count.",
+                               " %(early)s approved hours dated before %(start)s (before enrollment) do not count.",
+                               early / 60, early=fmt_hours(early), start=start)
+            step += _(", or, if the earlier hours belong to this program's training, ask an admin to record advanced "
+                      "standing with evidence so that they count")
         return self.unmet(req, ctx, progress, reason, step)
 
 
@@ -602,23 +604,28 @@ class ClinicalSessionsRule(Rule):
         entries = [h for h in ctx.counted_hours if h.category in categories]
         sessions = len(entries)
         cases = len({h.case_code for h in entries if h.case_code})
-        progress = f"Approved clinical sessions: {sessions} of {min_sessions}"
+        progress = _("Approved clinical sessions: %(sessions)s of %(min)s", sessions=sessions, min=min_sessions)
         if min_cases > 0:
-            progress += f", distinct cases: {cases} of {min_cases}"
+            progress += _(", distinct cases: %(cases)s of %(min)s", cases=cases, min=min_cases)
         sessions_short = max(0, min_sessions - sessions)
         cases_short = max(0, min_cases - cases)
         if not (sessions_short or cases_short):
             return self.met(req, ctx, progress)
         reasons = []
         if sessions_short:
-            reasons.append(f"{sessions} approved {plural(sessions, 'session')} so far; {min_sessions} needed.")
+            reasons.append(ngettext("%(n)s approved session so far; %(min)s needed.",
+                                    "%(n)s approved sessions so far; %(min)s needed.", sessions,
+                                    n=sessions, min=min_sessions))
         if cases_short:
-            reasons.append(f"They cover {cases} distinct {plural(cases, 'case')}; {min_cases} needed.")
+            reasons.append(ngettext("They cover %(n)s distinct case; %(min)s needed.",
+                                    "They cover %(n)s distinct cases; %(min)s needed.", cases, n=cases, min=min_cases))
         more = max(sessions_short, cases_short)  # each new session can add one new case
-        step = f"Log and get approval for {more} more clinical {plural(more, 'session')}"
+        step = ngettext("Log and get approval for %(n)s more clinical session",
+                        "Log and get approval for %(n)s more clinical sessions", more, n=more)
         if cases_short:
-            step += f", covering {cases_short} more distinct {plural(cases_short, 'case')} (your own case numbers)"
-        return self.unmet(req, ctx, progress, " ".join(reasons), step)
+            step += ngettext(", covering %(n)s more distinct case (your own case numbers)",
+                             ", covering %(n)s more distinct cases (your own case numbers)", cases_short, n=cases_short)
+        return self.unmet(req, ctx, progress, join_phrases(" ", reasons), step)
 
 
 # --------------------------------------------------------------------------- competencies
@@ -637,16 +644,17 @@ class CompetencyRule(Rule):
         definition = self._definition(req, ctx)
         if req.get("title") or definition is None:
             return super().title(req, ctx)
-        return f"{definition['id']} {definition.get('title') or ''}".strip()
+        return _translated_data(f"{definition['id']} {definition.get('title') or ''}".strip(),
+                                {"fr": definition.get("title_fr") and f"{definition['id']} {definition['title_fr']}"})
 
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         definition = self._definition(req, ctx)
         if definition is None:
             missing = self.params(req).get("competency")
-            reason = f"Competency {missing} is not defined in this standard."
-            return self.unmet(req, ctx, f"Competency {missing}: not defined", reason, ASK_ADMIN_STEP)
+            reason = _("Competency %(id)s is not defined in this standard.", id=missing)
+            return self.unmet(req, ctx, _("Competency %(id)s: not defined", id=missing), reason, ASK_ADMIN_STEP)
         status = sign_off(definition, ctx.facts.observations, trainee_is_dental=ctx.facts.is_dental)
-        progress = f"{status.label}: {status.progress}"
+        progress = _("%(competency)s: %(progress)s", competency=status.label, progress=status.progress)
         if status.signed_off:
             return self.met(req, ctx, progress)
         return self.unmet(req, ctx, progress, self._reason(status), self._next_step(status))
@@ -655,43 +663,52 @@ class CompetencyRule(Rule):
     def _reason(s: CompetencyStatus) -> str:
         parts = []
         if s.passing < s.required:
-            in_a_row = " in a row" if s.required > 1 else ""
-            parts.append(
-                f"Sign-off needs {s.required} passing {plural(s.required, 'observation')}{in_a_row} "
-                f"(level {s.required_level} or above, no critical failure, every critical criterion met); "
-                f"{s.passing} so far."
-            )
+            in_a_row = _(" in a row") if s.required > 1 else ""
+            parts.append(ngettext(
+                "Sign-off needs %(n)s passing observation%(in_a_row)s (level %(level)s or above, no critical failure, "
+                "every critical criterion met); %(passing)s so far.",
+                "Sign-off needs %(n)s passing observations%(in_a_row)s (level %(level)s or above, no critical "
+                "failure, every critical criterion met); %(passing)s so far.",
+                s.required, n=s.required, in_a_row=in_a_row, level=s.required_level, passing=s.passing))
         if s.breaking_observation is not None:
-            day, why = format_date(s.breaking_observation.observed_on), "; ".join(s.breaking_reasons)
-            parts.append(f"The observation on {day} did not pass ({why}), so observations before it no longer count.")
+            day, why = format_date(s.breaking_observation.observed_on), join_phrases("; ", s.breaking_reasons)
+            parts.append(_("The observation on %(day)s did not pass (%(why)s), so observations before it no longer "
+                           "count.", day=day, why=why))
         elif s.reset_by is not None and s.passing < s.required:
             day = format_date(s.reset_by.observed_on)
-            parts.append(f"A critical failure on {day} reset the count; only observations after it count.")
+            parts.append(_("A critical failure on %(day)s reset the count; only observations after it count.",
+                           day=day))
         if s.passing == 0:
-            return " ".join(parts)  # with nothing passed yet, the next step lists the other conditions
+            return join_phrases(" ", parts)  # with nothing passed yet, the next step lists the other conditions
         if s.assessors_short:
-            parts.append(
-                f"The passing observations are by {s.assessors} {plural(s.assessors, 'assessor')}; "
-                f"{s.min_assessors} different assessors are needed."
-            )
+            parts.append(ngettext(
+                "The passing observations are by %(n)s assessor; %(min)s different assessors are needed.",
+                "The passing observations are by %(n)s assessors; %(min)s different assessors are needed.",
+                s.assessors, n=s.assessors, min=s.min_assessors))
         if s.cases_short:
-            parts.append(f"They cover {s.cases} distinct {plural(s.cases, 'case')}; {s.min_cases} needed.")
+            parts.append(ngettext("They cover %(n)s distinct case; %(min)s needed.",
+                                  "They cover %(n)s distinct cases; %(min)s needed.", s.cases, n=s.cases,
+                                  min=s.min_cases))
         if s.dental_assessor_needed and not s.dental_assessor_present:
-            parts.append("At least one of them must be by a dental-professional assessor.")
-        return " ".join(parts)
+            parts.append(_("At least one of them must be by a dental-professional assessor."))
+        return join_phrases(" ", parts)
 
     @staticmethod
     def _next_step(s: CompetencyStatus) -> str:
         dental_short = 1 if s.dental_assessor_needed and not s.dental_assessor_present else 0
         # One new passing observation adds at most one assessor, one case and one dental assessor.
         more = max(s.required - s.passing, s.assessors_short, s.cases_short, dental_short, 1)
-        step = f"Arrange {more} more passing {plural(more, 'observation')} of {s.label} at level {s.required_level}+"
+        step = ngettext("Arrange %(n)s more passing observation of %(competency)s at level %(level)s+",
+                        "Arrange %(n)s more passing observations of %(competency)s at level %(level)s+", more,
+                        n=more, competency=s.label, level=s.required_level)
         if s.assessors_short:
-            step += f", by at least {s.assessors_short} more {plural(s.assessors_short, 'assessor')}"
+            step += ngettext(", by at least %(n)s more assessor", ", by at least %(n)s more assessors",
+                             s.assessors_short, n=s.assessors_short)
         if s.cases_short:
-            step += f", on {s.cases_short} more distinct {plural(s.cases_short, 'case')}"
+            step += ngettext(", on %(n)s more distinct case", ", on %(n)s more distinct cases", s.cases_short,
+                             n=s.cases_short)
         if dental_short:
-            step += ", including one by a dental-professional assessor"
+            step += _(", including one by a dental-professional assessor")
         return step
 
 
@@ -702,21 +719,21 @@ def agreement_problem(agreement: AgreementFact, today: date) -> str:
     """Why a collaboration agreement does not count for Route N today, or "" when it does."""
     ref = agreement.label
     if agreement.status == "revoked":
-        return f"{ref} was revoked"
+        return _("%(agreement)s was revoked", agreement=ref)
     if agreement.status == "rejected":
-        return f"{ref} was rejected at review"
+        return _("%(agreement)s was rejected at review", agreement=ref)
     if agreement.status == "pending":
-        return f"{ref} is waiting for verification"
+        return _("%(agreement)s is waiting for verification", agreement=ref)
     if agreement.status != AGREEMENT_VERIFIED:
-        return f"{ref} has status {agreement.status!r}, which does not count"
+        return _("%(agreement)s has status %(status)s, which does not count", agreement=ref,
+                 status=repr(agreement.status))
     if agreement.dentist_profession not in DENTAL_PROFESSIONS:
-        return (
-            f"{ref} is with {with_article(profession_label(agreement.dentist_profession))}, not a dental professional"
-        )
+        return _("%(agreement)s is with %(who)s, not a dental professional", agreement=ref,
+                 who=with_article(profession_label(agreement.dentist_profession)))
     if agreement.valid_until < today:
-        return f"{ref} expired on {format_date(agreement.valid_until)}"
+        return _("%(agreement)s expired on %(day)s", agreement=ref, day=format_date(agreement.valid_until))
     if agreement.valid_from > today:
-        return f"{ref} only takes effect on {format_date(agreement.valid_from)}"
+        return _("%(agreement)s only takes effect on %(day)s", agreement=ref, day=format_date(agreement.valid_from))
     return ""
 
 
@@ -736,14 +753,15 @@ class ScreeningRouteRule(Rule):
         facts = ctx.facts
         if facts.is_dental:
             label = profession_label(facts.profession)
-            return self.met(req, ctx, f"Route D: met through your verified {label} license")
+            return self.met(req, ctx, _("Route D: met through your verified %(profession)s license", profession=label))
         lic = facts.licence
         if lic is not None and lic.status != "verified" and lic.profession in DENTAL_PROFESSIONS:
             who = with_article(profession_label(lic.profession))
-            reason = (f"Route D needs a verified dental license. Your license as {who} has not been verified, so "
-                      "it cannot stand for oral-health screening yet.")
-            step = "Wait for an admin to verify your license, or use Route N with a collaborating dental professional"
-            return self.unmet(req, ctx, "Route D: license waiting for verification", reason, step)
+            reason = _("Route D needs a verified dental license. Your license as %(who)s has not been verified, so it "
+                       "cannot stand for oral-health screening yet.", who=who)
+            step = _("Wait for an admin to verify your license, or use Route N with a collaborating dental "
+                     "professional")
+            return self.unmet(req, ctx, _("Route D: license waiting for verification"), reason, step)
         agreements = sorted(facts.agreements, key=lambda a: (a.valid_from, a.valid_until, a.dentist_name, a.status))
         valid = [a for a in agreements if not agreement_problem(a, ctx.today)]
         if valid:
@@ -753,25 +771,29 @@ class ScreeningRouteRule(Rule):
             return self.met(
                 req,
                 ctx,
-                f"Route N: verified collaboration agreement with {name} ({who}), until {until}",
+                _("Route N: verified collaboration agreement with %(name)s (%(who)s), until %(until)s", name=name,
+                  who=who, until=until),
             )
-        upload = "Upload a collaboration agreement with a licensed dental professional (Route N)"
+        upload = _("Upload a collaboration agreement with a licensed dental professional (Route N)")
         if not agreements:
-            who = profession_label(facts.profession) if facts.profession else "not recorded"
-            reason = (
-                f"Intraoral work needs Route D or Route N screening. Your profession ({who}) is not a dental one "
-                "(Route D), and no collaboration agreement with a licensed dental professional is on file (Route N)."
+            who = profession_label(facts.profession) if facts.profession else _("not recorded")
+            reason = _(
+                "Intraoral work needs Route D or Route N screening. Your profession (%(who)s) is not a dental one "
+                "(Route D), and no collaboration agreement with a licensed dental professional is on file (Route N).",
+                who=who,
             )
-            step = f"{upload}, or, if you hold a dental license, record your dental profession (Route D)"
-            return self.unmet(req, ctx, "Route N: no collaboration agreement on file", reason, step)
-        problems = "; ".join(agreement_problem(a, ctx.today) for a in agreements)
-        reason = (
+            step = _("%(upload)s, or, if you hold a dental license, record your dental profession (Route D)",
+                     upload=upload)
+            return self.unmet(req, ctx, _("Route N: no collaboration agreement on file"), reason, step)
+        problems = join_phrases("; ", (agreement_problem(a, ctx.today) for a in agreements))
+        reason = _(
             "Route N needs a verified, current collaboration agreement with a licensed dental professional, "
-            f"and none on file counts: {problems}."
+            "and none on file counts: %(problems)s.", problems=problems
         )
         pending = [a for a in agreements if a.status == "pending"]
-        step = f"{upload}, or wait for an admin to verify {pending[-1].label}" if pending else upload
-        return self.unmet(req, ctx, "Route N: no current verified collaboration agreement", reason, step)
+        step = (_("%(upload)s, or wait for an admin to verify %(agreement)s", upload=upload,
+                  agreement=pending[-1].label) if pending else upload)
+        return self.unmet(req, ctx, _("Route N: no current verified collaboration agreement"), reason, step)
 
 
 @register
@@ -788,33 +810,39 @@ class JurisdictionRuleRule(Rule):
     type = "jurisdiction_rule"
 
     def title(self, req: Mapping[str, Any], ctx: Context) -> str:
-        return str(req.get("title") or f"Jurisdiction rule {self.params(req).get('rule')}")
+        if req.get("title"):
+            return super().title(req, ctx)
+        return _("Jurisdiction rule %(rule)s", rule=self.params(req).get('rule'))
 
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         rule_id = str(self.params(req).get("rule") or "")
         enforced = rule_id in ctx.enforced_rules
         rule = ctx.jurisdiction_rules.get(rule_id)
         if rule is None and not enforced:
-            return self.met(req, ctx, f"{NOT_APPLICABLE} (rule not in the jurisdiction data)")
+            return self.met(req, ctx, _("%(not_applicable)s (rule not in the jurisdiction data)",
+                                        not_applicable=NOT_APPLICABLE))
         if rule is None:
             # Enforced but unknown: fail closed, the standard relies on a rule nobody can check.
-            reason = f"The standard enforces jurisdiction rule {rule_id}, but it is not in the jurisdiction data."
-            return self.unmet(req, ctx, "Jurisdiction rule not found", reason, ASK_ADMIN_STEP)
+            reason = _("The standard enforces jurisdiction rule %(rule)s, but it is not in the jurisdiction data.",
+                       rule=rule_id)
+            return self.unmet(req, ctx, _("Jurisdiction rule not found"), reason, ASK_ADMIN_STEP)
         if not rule_applies(rule, ctx.facts):
             return self.met(req, ctx, NOT_APPLICABLE)
         cite = short_cite(rule)
         if not enforced:
-            return self.met(req, ctx, f"Notice only: {cite} applies to you but this standard does not enforce it")
+            return self.met(req, ctx, _("Notice only: %(cite)s applies to you but this standard does not enforce it",
+                                        cite=cite))
         if rule_id in ctx.attestations:
-            return self.met(req, ctx, f"{cite}: your license is recorded as meeting it")
+            return self.met(req, ctx, _("%(cite)s: your license is recorded as meeting it", cite=cite))
         who = profession_label(ctx.facts.profession)
-        summary = str(rule.get("summary") or "").strip().rstrip(".")
-        reason = (
-            f"{cite} applies to you as {with_article(who)} in {jurisdiction_label(ctx.facts.jurisdiction)}: {summary}. "
-            "Your license is not recorded as meeting it."
+        summary = _english_only(str(rule.get("summary") or "").strip().rstrip("."))
+        reason = _(
+            "%(cite)s applies to you as %(who)s in %(place)s: %(summary)s. Your license is not recorded as meeting it.",
+            cite=cite, who=with_article(who), place=jurisdiction_label(ctx.facts.jurisdiction), summary=summary,
         )
-        step = f"Send evidence that your license meets {cite} (such as the endorsement on it) for an admin to record"
-        return self.unmet(req, ctx, f"{cite}: not recorded on your license", reason, step)
+        step = _("Send evidence that your license meets %(cite)s (such as the endorsement on it) for an admin to "
+                 "record", cite=cite)
+        return self.unmet(req, ctx, _("%(cite)s: not recorded on your license", cite=cite), reason, step)
 
 
 # --------------------------------------------------------------------------- documented cases
@@ -833,7 +861,7 @@ class DocumentedCasesRule(Rule):
         letters = int(params.get("letters_per_case") or 1)
         cases = sorted(ctx.facts.cases, key=lambda c: c.code)
         documented = [c for c in cases if c.baseline_and_followup and c.letters >= letters]
-        progress = f"Documented cases: {len(documented)} of {needed}"
+        progress = _("Documented cases: %(done)s of %(needed)s", done=len(documented), needed=needed)
         if documented:
             progress += f" ({', '.join(c.code for c in documented)})"
         if len(documented) >= needed:
@@ -841,18 +869,26 @@ class DocumentedCasesRule(Rule):
         short = needed - len(documented)
         no_pair = [c.code for c in cases if not c.baseline_and_followup]
         no_letter = [c.code for c in cases if c.baseline_and_followup and c.letters < letters]
-        reason = (f"{len(documented)} documented {plural(len(documented), 'case')}; {needed} needed. A documented case "
-                  f"has a baseline and a follow-up of the same measure and {letters} interprofessional "
-                  f"{plural(letters, 'letter')}.")
+        reason = ngettext("%(done)s documented case; %(needed)s needed.",
+                          "%(done)s documented cases; %(needed)s needed.", len(documented), done=len(documented),
+                          needed=needed)
+        reason += ngettext(" A documented case has a baseline and a follow-up of the same measure and %(n)s "
+                           "interprofessional letter.",
+                           " A documented case has a baseline and a follow-up of the same measure and %(n)s "
+                           "interprofessional letters.", letters, n=letters)
         if no_letter:
-            reason += f" {join_words(no_letter)} {'needs' if len(no_letter) == 1 else 'need'} a letter."
+            reason += ngettext(" %(cases)s needs a letter.", " %(cases)s need a letter.", len(no_letter),
+                               cases=join_words(no_letter))
         if no_pair:
             shown = no_pair[:5]
-            reason += (f" {join_words(shown)}{' and others' if len(no_pair) > 5 else ''} "
-                       f"{'has' if len(shown) == 1 and len(no_pair) == 1 else 'have'} no baseline and follow-up "
-                       "pair yet.")
-        step = (f"Document {short} more {plural(short, 'case')}: record a baseline and a follow-up measurement and add "
-                "the interprofessional letter on the case page")
+            reason += ngettext(" %(cases)s%(others)s has no baseline and follow-up pair yet.",
+                               " %(cases)s%(others)s have no baseline and follow-up pair yet.",
+                               1 if len(shown) == 1 and len(no_pair) == 1 else 2,
+                               cases=join_words(shown), others=_(" and others") if len(no_pair) > 5 else "")
+        step = ngettext("Document %(n)s more case: record a baseline and a follow-up measurement and add the "
+                        "interprofessional letter on the case page",
+                        "Document %(n)s more cases: record a baseline and a follow-up measurement and add the "
+                        "interprofessional letter on the case page", short, n=short)
         return self.unmet(req, ctx, progress, reason, step)
 
 

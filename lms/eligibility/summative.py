@@ -22,6 +22,17 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from lms.core.phrases import (
+    _,
+    english_only,
+    format_date,
+    join_phrases,
+    join_words,
+    ngettext,
+    or_words,
+    translated_data,
+    with_article,
+)
 from lms.eligibility.competency import observation_passes
 from lms.eligibility.facts import ExamSittingFact, ObservationFact, OsceFact, TraineeFacts
 from lms.eligibility.rules import (
@@ -29,16 +40,14 @@ from lms.eligibility.rules import (
     Context,
     RequirementResult,
     Rule,
-    join_words,
-    plural,
     profession_label,
     register,
 )
 
 
 def long_date(d: date) -> str:
-    """29 November 2026."""
-    return f"{d.day} {d:%B %Y}"
+    """29 November 2026 (29 novembre 2026 on a French page)."""
+    return format_date(d, "long")
 
 
 def add_months(d: date, months: int) -> date:
@@ -77,38 +86,41 @@ class WrittenExamRule(Rule):
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         exam = ctx.standard.get("exam")
         if not exam:
-            reason = "This standard requires a written exam but does not define one."
-            return self.unmet(req, ctx, "Written exam: not defined", reason, ASK_ADMIN_STEP)
+            reason = _("This standard requires a written exam but does not define one.")
+            return self.unmet(req, ctx, _("Written exam: not defined"), reason, ASK_ADMIN_STEP)
         mark = exam.get("pass_mark_percent")
         s = exam_standing(exam, ctx.facts.exam_sittings, ctx.today)
         if s["passed"] is not None:
             p = s["passed"]
-            return self.met(req, ctx, f"Written exam: passed on {long_date(p.submitted_on)}, {p.score_percent}%, "
-                                      f"pass mark {p.pass_mark}%")
-        size = f"{exam.get('total_items')} items in {exam.get('time_limit_minutes')} minutes"
-        used = f"sitting {s['used']} of {s['max_attempts']} used"
+            return self.met(req, ctx, _("Written exam: passed on %(day)s, %(score)s%%, pass mark %(mark)s%%",
+                                        day=long_date(p.submitted_on), score=p.score_percent, mark=p.pass_mark))
+        size = _("%(items)s items in %(minutes)s minutes", items=exam.get('total_items'),
+                 minutes=exam.get('time_limit_minutes'))
+        used = _("sitting %(used)s of %(max)s used", used=s['used'], max=s['max_attempts'])
         if s["open"] is not None:
             o = s["open"]
-            reason = f"A sitting started on {long_date(o.started_on)} has not been submitted yet."
-            return self.unmet(req, ctx, f"Written exam: sitting in progress ({used})", reason,
-                              "Finish and submit your written exam sitting before its time runs out")
+            reason = _("A sitting started on %(day)s has not been submitted yet.", day=long_date(o.started_on))
+            return self.unmet(req, ctx, _("Written exam: sitting in progress (%(used)s)", used=used), reason,
+                              _("Finish and submit your written exam sitting before its time runs out"))
         if s["last_fail"] is not None:
             f = s["last_fail"]
-            progress = (f"Written exam: not passed on {long_date(f.submitted_on)}, {f.score_percent}%, "
-                        f"pass mark {f.pass_mark}% ({used})")
+            progress = _("Written exam: not passed on %(day)s, %(score)s%%, pass mark %(mark)s%% (%(used)s)",
+                         day=long_date(f.submitted_on), score=f.score_percent, mark=f.pass_mark, used=used)
             if s["exhausted"]:
-                reason = f"All {s['max_attempts']} sittings allowed by the standard have been used without a pass."
+                reason = _("All %(max)s sittings allowed by the standard have been used without a pass.",
+                           max=s['max_attempts'])
                 return self.unmet(req, ctx, progress, reason,
-                                  "Ask an admin about further study and a new enrollment before another sitting")
-            reason = (f"The last sitting scored {f.score_percent}%; {mark}% is needed. A re-sit opens "
-                      f"{exam.get('resit_wait_days')} days after a sitting that did not pass.")
+                                  _("Ask an admin about further study and a new enrollment before another sitting"))
+            reason = _("The last sitting scored %(score)s%%; %(mark)s%% is needed. A re-sit opens %(days)s days after "
+                       "a sitting that did not pass.", score=f.score_percent, mark=mark,
+                       days=exam.get('resit_wait_days'))
             when = s["next_from"]
-            step = (f"Re-sit the written exam on or after {long_date(when)}" if s["waiting"]
-                    else "Re-sit the written exam")
+            step = (_("Re-sit the written exam on or after %(day)s", day=long_date(when)) if s["waiting"]
+                    else _("Re-sit the written exam"))
             return self.unmet(req, ctx, progress, reason, step)
-        reason = f"The written exam ({size}, pass mark {mark}%) has not been sat yet."
-        return self.unmet(req, ctx, "Written exam: not yet sat", reason,
-                          "Sit the written exam once every module is complete")
+        reason = _("The written exam (%(size)s, pass mark %(mark)s%%) has not been sat yet.", size=size, mark=mark)
+        return self.unmet(req, ctx, _("Written exam: not yet sat"), reason,
+                          _("Sit the written exam once every module is complete"))
 
 
 # --------------------------------------------------------------------------- OSCE
@@ -131,27 +143,36 @@ class OsceRule(Rule):
     def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
         osce = ctx.standard.get("osce")
         if not osce:
-            return self.unmet(req, ctx, "OSCE: not defined", "This standard requires an OSCE but defines no stations.",
-                              ASK_ADMIN_STEP)
+            return self.unmet(req, ctx, _("OSCE: not defined"),
+                              _("This standard requires an OSCE but defines no stations."), ASK_ADMIN_STEP)
         stations = list(osce.get("stations") or ())
         need = int(osce.get("stations_to_pass") or len(stations))
         latest = latest_station_results(ctx.facts.osce_results)
         passed = [s for s in stations if latest.get(s["id"]) is not None and latest[s["id"]].passed]
-        progress = f"OSCE: {len(passed)} of {len(stations)} stations passed"
+        progress = _("OSCE: %(passed)s of %(total)s stations passed", passed=len(passed), total=len(stations))
         if len(passed) >= need:
             last = max(latest[s["id"]].assessed_on for s in passed)
-            return self.met(req, ctx, f"{progress} (last on {long_date(last)})")
+            return self.met(req, ctx, _("%(progress)s (last on %(day)s)", progress=progress, day=long_date(last)))
         failed = [s for s in stations if latest.get(s["id"]) is not None and not latest[s["id"]].passed]
         missing = [s for s in stations if s["id"] not in latest]
-        parts = [f"{need} of {len(stations)} stations must pass."]
+        parts = [_("%(need)s of %(total)s stations must pass.", need=need, total=len(stations))]
         for s in failed:
-            why = "; ".join(latest[s["id"]].failed_reasons) or "the pass rule was not met"
-            parts.append(f"{s['title']} did not pass on {long_date(latest[s['id']].assessed_on)} ({why}).")
+            why = (join_phrases("; ", [english_only(r) for r in latest[s["id"]].failed_reasons])
+                   or _("the pass rule was not met"))
+            parts.append(_("%(station)s did not pass on %(day)s (%(why)s).", station=_station(s),
+                           day=long_date(latest[s['id']].assessed_on), why=why))
         if missing:
-            parts.append(f"Not yet assessed: {join_words([s['title'] for s in missing])}.")
-        todo = [s["title"] for s in failed + missing]
-        step = f"Arrange the OSCE {plural(len(todo), 'station')} {join_words(todo)} with a qualified assessor"
-        return self.unmet(req, ctx, progress, " ".join(parts), step)
+            parts.append(_("Not yet assessed: %(stations)s.", stations=join_words([_station(s) for s in missing])))
+        todo = [_station(s) for s in failed + missing]
+        step = ngettext("Arrange the OSCE station %(stations)s with a qualified assessor",
+                        "Arrange the OSCE stations %(stations)s with a qualified assessor", len(todo),
+                        stations=join_words(todo))
+        return self.unmet(req, ctx, progress, join_phrases(" ", parts), step)
+
+
+def _station(station: Mapping[str, Any]) -> str:
+    """An OSCE station's title from the standard (with its French title, when the standard gives one)."""
+    return translated_data(station["title"], {"fr": station.get("title_fr")})
 
 
 # --------------------------------------------------------------------------- assessor qualification
@@ -178,26 +199,32 @@ class AssessorQualificationRule(Rule):
         cid = str(params.get("competency") or "")
         definition = ctx.competencies.get(cid)
         if definition is None:
-            return self.unmet(req, ctx, f"Competency {cid}: not defined",
-                              f"Competency {cid} is not defined in this standard.", ASK_ADMIN_STEP)
+            return self.unmet(req, ctx, _("Competency %(id)s: not defined", id=cid),
+                              _("Competency %(id)s is not defined in this standard.", id=cid), ASK_ADMIN_STEP)
         professions = {str(p) for p in params.get("professions") or ()}
         verified = bool(params.get("verified_licence", True))
-        who = join_words(sorted(profession_label(p) for p in professions)) or "no profession"
-        licence = " with a verified licence" if verified else ""
+        who = join_words(sorted(profession_label(p) for p in professions)) or _("no profession")
+        licence = _(" with a verified license") if verified else ""
         passing = [o for o in ctx.facts.observations
                    if o.competency_id == cid and not o.superseded and observation_passes(definition, o)]
         qualified = [o for o in passing if assessor_qualified(o, professions, verified)]
         if qualified:
             first = min(qualified, key=lambda o: (o.observed_on, o.recorded_seq))
             label = profession_label(first.assessor_profession)
-            return self.met(req, ctx, f"{cid}: assessed by a qualified assessor ({label}{licence}) on "
-                                      f"{long_date(first.observed_on)}")
-        reason = (f"{cid} must be assessed at least once by {with_article_plural(who)}{licence}; "
-                  f"none of the {len(passing)} passing {plural(len(passing), 'observation')} was.")
-        return self.unmet(req, ctx, f"{cid}: no qualified assessor yet", reason,
-                          f"Arrange a {cid} observation by a dental-professional assessor{licence}"
+            return self.met(req, ctx, _("%(id)s: assessed by a qualified assessor (%(profession)s%(licence)s) on "
+                                        "%(day)s", id=cid, profession=label, licence=licence,
+                                        day=long_date(first.observed_on)))
+        reason = ngettext("%(id)s must be assessed at least once by %(who)s%(licence)s; none of the %(n)s passing "
+                          "observation was.",
+                          "%(id)s must be assessed at least once by %(who)s%(licence)s; none of the %(n)s passing "
+                          "observations was.", len(passing), id=cid, who=with_article_plural(who), licence=licence,
+                          n=len(passing))
+        return self.unmet(req, ctx, _("%(id)s: no qualified assessor yet", id=cid), reason,
+                          _("Arrange a %(id)s observation by a dental-professional assessor%(licence)s", id=cid,
+                            licence=licence)
                           if professions and professions <= DENTAL else
-                          f"Arrange a {cid} observation by a qualified assessor ({who}{licence})")
+                          _("Arrange a %(id)s observation by a qualified assessor (%(who)s%(licence)s)", id=cid,
+                            who=who, licence=licence))
 
 
 DENTAL = frozenset({"dental_hygienist", "dentist", "dental_therapist"})
@@ -205,7 +232,7 @@ DENTAL = frozenset({"dental_hygienist", "dentist", "dental_therapist"})
 
 def with_article_plural(words: str) -> str:
     """ "dentist or dental hygienist" with "a"/"an" in front."""
-    return ("an " if words[:1].lower() in "aeiou" else "a ") + words.replace(" and ", " or ")
+    return with_article(or_words(words))
 
 
 # --------------------------------------------------------------------------- renewal: re-observation and lapse
@@ -234,21 +261,21 @@ def reobservation_result(standard: Mapping[str, Any], facts: TraineeFacts, *, fi
     if cycle % every:
         return None
     definition = next((c for c in standard.get("competencies") or () if c.get("id") == cid), None)
-    title = f"{cid} re-observation (every {every} cycles)"
+    title = _("%(id)s re-observation (every %(every)s cycles)", id=cid, every=every)
     if definition is None:
-        return _req("R-REOBSERVE", title, False, f"{cid}: not defined",
-                    f"The standard asks for a {cid} re-observation but defines no {cid}.", ASK_ADMIN_STEP)
+        return _req("R-REOBSERVE", title, False, _("%(id)s: not defined", id=cid),
+                    _("The standard asks for a %(id)s re-observation but defines no %(id)s.", id=cid), ASK_ADMIN_STEP)
     found = [o for o in facts.observations
              if o.competency_id == cid and not o.superseded and issued_on <= o.observed_on <= facts.today
              and o.level >= level and observation_passes(definition, o)]
     if found:
         last = max(found, key=lambda o: (o.observed_on, o.recorded_seq))
-        return _req("R-REOBSERVE", title, True,
-                    f"{cid} re-observed at level {last.level} on {long_date(last.observed_on)}")
-    return _req("R-REOBSERVE", title, False, f"{cid}: not re-observed in this cycle",
-                f"Renewal at the end of cycle {cycle} needs a passing {cid} observation at level {level} or above "
-                f"since {long_date(issued_on)}.",
-                f"Arrange a {cid} observation at level {level}+ with an assessor")
+        return _req("R-REOBSERVE", title, True, _("%(id)s re-observed at level %(level)s on %(day)s", id=cid,
+                                                  level=last.level, day=long_date(last.observed_on)))
+    return _req("R-REOBSERVE", title, False, _("%(id)s: not re-observed in this cycle", id=cid),
+                _("Renewal at the end of cycle %(cycle)s needs a passing %(id)s observation at level %(level)s or "
+                  "above since %(day)s.", cycle=cycle, id=cid, level=level, day=long_date(issued_on)),
+                _("Arrange a %(id)s observation at level %(level)s+ with an assessor", id=cid, level=level))
 
 
 def lapse_result(standard: Mapping[str, Any], facts: TraineeFacts, *, expires_on: date) -> RequirementResult | None:
@@ -261,11 +288,11 @@ def lapse_result(standard: Mapping[str, Any], facts: TraineeFacts, *, expires_on
     limit = add_months(expires_on, int(renewal.get("cycle_months") or 24) * cycles)
     if facts.today <= limit:
         return None
-    title = "Reassessment after a lapse"
+    title = _("Reassessment after a lapse")
     missing = []
     exam = [s for s in facts.exam_sittings if s.passed and s.submitted_on and s.submitted_on > expires_on]
     if not exam:
-        missing.append("the written exam")
+        missing.append(_("the written exam"))
     competencies = {str(c.get("id")): c for c in standard.get("competencies") or ()}
     for cid in rule.get("competencies") or ():
         definition = competencies.get(str(cid))
@@ -273,12 +300,18 @@ def lapse_result(standard: Mapping[str, Any], facts: TraineeFacts, *, expires_on
             o.competency_id == cid and not o.superseded and o.observed_on > expires_on
             and observation_passes(definition, o) for o in facts.observations)
         if not ok:
-            missing.append(f"a passing {cid} observation")
-    progress = f"Lapsed since {long_date(expires_on)}, more than {cycles} {plural(cycles, 'cycle')}"
+            missing.append(_("a passing %(id)s observation", id=cid))
+    progress = ngettext("Lapsed since %(day)s, more than %(n)s cycle", "Lapsed since %(day)s, more than %(n)s cycles",
+                        cycles, day=long_date(expires_on), n=cycles)
     if not missing:
-        return _req("R-LAPSE", title, True, progress + ": written exam and observations repeated")
+        return _req("R-LAPSE", title, True, progress + _(": written exam and observations repeated"))
     return _req("R-LAPSE", title, False, progress,
-                f"A certificate lapsed for more than {cycles} {plural(cycles, 'cycle')} needs the written exam "
-                f"(requirement EXAM) and the {join_words([str(c) for c in rule.get('competencies') or ()])} "
-                f"observations again, each after {long_date(expires_on)}. Still needed: {join_words(missing)}.",
-                f"Pass {join_words(missing)} again")
+                ngettext("A certificate lapsed for more than %(n)s cycle needs the written exam (requirement EXAM) "
+                         "and the %(competencies)s observations again, each after %(day)s. Still needed: "
+                         "%(missing)s.",
+                         "A certificate lapsed for more than %(n)s cycles needs the written exam (requirement EXAM) "
+                         "and the %(competencies)s observations again, each after %(day)s. Still needed: "
+                         "%(missing)s.", cycles, n=cycles,
+                         competencies=join_words([str(c) for c in rule.get('competencies') or ()]),
+                         day=long_date(expires_on), missing=join_words(missing)),
+                _("Pass %(missing)s again", missing=join_words(missing)))

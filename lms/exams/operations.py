@@ -268,8 +268,8 @@ def assessor_problem(actor, trainee_id: int, station: dict) -> str:
             from lms.eligibility.rules import join_words, profession_label
 
             who = join_words(sorted(profession_label(p) for p in professions)).replace(" and ", " or ")
-            return (f"The {station['title']} station is graded by a {who} whose licence an admin has verified; "
-                    "your licence on file does not show that.")
+            return (f"The {station['title']} station is graded by a {who} whose license an admin has verified; "
+                    "your license on file does not show that.")
     return ""
 
 

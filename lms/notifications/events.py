@@ -56,8 +56,8 @@ def _credential(kind: str, decision: str, endpoint: str) -> Callable:
 
 def _licence(decision: str) -> Callable:
     def build(record=None, reason: str = "", **_):
-        lines = [f"Your professional licence was {decision}."] + _reason(reason)
-        return Message("credentials", f"Your licence was {decision}", lines, "providers.profile")
+        lines = [f"Your professional license was {decision}."] + _reason(reason)
+        return Message("credentials", f"Your license was {decision}", lines, "providers.profile")
 
     return build
 

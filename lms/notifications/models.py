@@ -14,7 +14,7 @@ from lms.extensions import db
 CATEGORIES = {
     "security": "Security notices (sign-in, password and address changes)",
     "hours": "Decisions on your logged hours",
-    "credentials": "Decisions on credentials, licences, agreements and CE credits",
+    "credentials": "Decisions on credentials, licenses, agreements and CE credits",
     "assessments": "Assessments recorded for you",
     "applications": "Certificate and renewal applications",
     "certificates": "Certificates issued or revoked",

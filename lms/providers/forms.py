@@ -19,11 +19,11 @@ class ProfileForm(FlaskForm):
     jurisdiction = SelectField(_l("Issuing jurisdiction"), choices=[])
     cpr_expires_on = DateField(_l("CPR/BLS card expiry date"), validators=[Optional()],
                                description=_l("Current CPR or BLS, completed in person."))
-    has_intraoral_endorsement = BooleanField(_l("My licence carries my jurisdiction's intraoral massage endorsement "
+    has_intraoral_endorsement = BooleanField(_l("My license carries my jurisdiction's intraoral massage endorsement "
                                              "(where one exists, e.g. Washington)."))
-    licence_evidence = FileField(_l("Evidence of your licence (PDF, PNG or JPEG, at most 5 MB)"),
-                                 description=_l("A copy of the licence or the licensing body's register entry. An "
-                                             "administrator checks the licence with the licensing body; changing "
+    licence_evidence = FileField(_l("Evidence of your license (PDF, PNG or JPEG, at most 5 MB)"),
+                                 description=_l("A copy of the license or the licensing body's register entry. An "
+                                             "administrator checks the license with the licensing body; changing "
                                              "profession, jurisdiction, number, expiry or endorsement needs a new "
                                              "check."))
     infection_control_ack = BooleanField(_l("I have read and will follow the infection-control and glove protocol "

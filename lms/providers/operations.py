@@ -120,17 +120,17 @@ def sync_licence(user, profile: ProviderProfile, *, evidence: EvidenceFile | Non
 def decide_licence(lic: Licence, *, decision: str, actor, reference: str = "", reason: str = "") -> Licence:
     """An admin verifies a licence against the primary source (recording where) or rejects it with a reason."""
     if not actor.has_role("admin"):
-        raise DecisionError("Only administrators verify licences.")
+        raise DecisionError("Only administrators verify licenses.")
     if actor.id == lic.trainee_id:
-        raise DecisionError("You cannot verify your own licence.")
+        raise DecisionError("You cannot verify your own license.")
     if lic.status != "pending":
-        raise DecisionError("This licence record has already been decided.")
+        raise DecisionError("This license record has already been decided.")
     newest = current_licence(lic.trainee_id)
     if newest is not None and newest.id != lic.id:
-        raise DecisionError("The trainee has changed these licence details since; decide the newest record.")
+        raise DecisionError("The trainee has changed these license details since; decide the newest record.")
     if decision == "verified":
         if not reference.strip():
-            raise DecisionError("Record where you checked the licence: the registry URL or the look-up reference.")
+            raise DecisionError("Record where you checked the license: the registry URL or the look-up reference.")
     elif decision == "rejected":
         if not reason.strip():
             raise DecisionError("Give the trainee a reason for the rejection.")

@@ -58,8 +58,8 @@ def profile():
         after = operations.current_licence(current_user.id)
         db.session.commit()
         if after is not None and (before is None or after.id != before.id):
-            flash(_("Your profile was saved. Your licence details are new or changed, so an administrator will verify "
-                    "them with the licensing body; until then, requirements that depend on your licence are not met."),
+            flash(_("Your profile was saved. Your license details are new or changed, so an administrator will verify "
+                    "them with the licensing body; until then, requirements that depend on your license are not met."),
                   "info")
         else:
             flash(_("Your profile was saved."), "success")
@@ -187,7 +187,7 @@ def decide_licence(licence_id: int):
         lambda: operations.decide_licence(lic, decision=form.decision.data, actor=current_user,
                                           reference=form.reference.data or "", reason=form.reason.data or ""),
         target=url_for("providers.licence_queue"),
-        success=lambda _: f"Licence of {lic.trainee.name}: {lic.status}.",
+        success=lambda _: f"License of {lic.trainee.name}: {lic.status}.",
     )
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from lms.certificates.issuing import NotEligible, issue_certificate
 from lms.certificates.models import Certificate
 from lms.core import audit
+from lms.core.phrases import join_phrases
 from lms.core.timeutil import today, utcnow
 from lms.eligibility.facts import CreditFact
 from lms.eligibility.renewal import CertificateFact, RenewalDecision, evaluate_renewal
@@ -108,7 +109,8 @@ def request_renewal(trainee, cert: Certificate, *, attested_sessions: int) -> Re
         raise RenewalError("A renewal request for this certificate is already waiting.")
     decision = renewal_decision(cert, attested_sessions=attested_sessions)
     if not decision.eligible:
-        raise RenewalError("\n".join([decision.summary, *(r.next_step for r in decision.requirements if not r.met)]))
+        raise RenewalError(join_phrases("\n", [decision.summary,
+                                                *(r.next_step for r in decision.requirements if not r.met)]))
     req = RenewalRequest(certificate_id=cert.id, trainee_id=trainee.id, attested_sessions=attested_sessions)
     db.session.add(req)
     db.session.flush()

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from lms.assessments.operations import acts_for, trainee_ids_for_instructor
 from lms.certificates.issuing import current_certificate
 from lms.core.params import ascii_int
+from lms.core.phrases import localise
 from lms.core.security import role_required
 from lms.core.uploads import UploadError, store_upload
 from lms.core.views import act_and_redirect
@@ -147,7 +148,7 @@ def request_renewal():
         operations.request_renewal(current_user, cert, attested_sessions=_attested(cert))
     except operations.RenewalError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(localise(exc), "error")
         return redirect(url_for("renewal.index"))
     db.session.commit()
     flash(_("Your renewal request was sent to the administrators."), "success")

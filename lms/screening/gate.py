@@ -89,7 +89,7 @@ def screening_problem(trainee, screening: Screening, session_date: date, case_co
             return ("The screening has no clearance document or letter reference from the dental professional. "
                     "Record a new screening with the clearance attached.")
     elif not is_dental(trainee):
-        return ("Only dental hygienists, dentists and dental therapists with a verified licence screen their own "
+        return ("Only dental hygienists, dentists and dental therapists with a verified license screen their own "
                 "patients (Route D). Record the clearance of your collaborating dental professional instead "
                 "(Route N).")
     return None

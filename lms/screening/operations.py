@@ -68,7 +68,7 @@ def record_screening(trainee, data: ScreeningInput) -> Screening:
     if data.screened_by not in ("self", "collaborator"):
         raise ScreeningError("Say who screened: you (Route D) or your collaborating dental professional (Route N).")
     if data.screened_by == "self" and not is_dental(trainee):
-        raise ScreeningError("Only dental hygienists, dentists and dental therapists with a verified licence screen "
+        raise ScreeningError("Only dental hygienists, dentists and dental therapists with a verified license screen "
                              "their own patients (Route D). Choose your collaborating dental professional's "
                              "clearance (Route N).")
     unknown = [c for c in data.absolute if c not in ABSOLUTE_LABELS] + \

@@ -631,6 +631,27 @@ def _semantic_errors(data: dict, lines: _LineMap, module_ids: set[str] | None) -
                 )
             )
     out += _summative_errors(data, lines, module_ids, comp_ids, reqs)
+    out += _french_title_errors(data, lines)
+    return out
+
+
+def _french_title_errors(data: dict, lines: _LineMap) -> list[tuple[int, str]]:
+    """French titles are optional, but a list that has some has them all: a French page never mixes languages in
+    one table without saying so."""
+    out: list[tuple[int, str]] = []
+    osce = data.get("osce") if isinstance(data.get("osce"), dict) else {}
+    lists = [(("requirements",), "requirements", list(_items(data, "requirements"))),
+             (("competencies",), "competencies", list(_items(data, "competencies"))),
+             (("osce", "stations"), "osce.stations", list(_items(osce, "stations")))]
+    for path, name, entries in lists:
+        given = [e.get("id") for _, e in entries if e.get("title_fr")]
+        if not given:
+            continue
+        for i, entry in entries:
+            if not entry.get("title_fr"):
+                out.append((lines.value_line((*path, i, "id")),
+                            f"{name}[{entry.get('id')}]: title_fr is missing; once one entry has a French title "
+                            f"(here {', '.join(str(g) for g in given[:3])}), every entry of {name} needs one"))
     return out
 
 

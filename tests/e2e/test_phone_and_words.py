@@ -16,6 +16,7 @@ from tests.e2e.support import (
     BLOCKING_IMPACTS,
     HYGIENIST,
     INSTRUCTOR,
+    MASSAGE,
     SLP,
     axe_violations,
     describe,
@@ -76,6 +77,55 @@ def test_trainee_pages_fit_a_phone_and_the_hours_table_keeps_status_and_action(o
         expect(cell).to_be_visible()
         box = cell.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, (label, box)
+
+
+def _tables_fit(page: Page, path: str) -> None:
+    """Every table reads at 375 px without scrolling sideways, inside its own box as well as on the page, and without
+    squeezing its columns until words break letter by letter: a table stacks into one labelled card per row, or it
+    is narrow enough already (no cell with text under 6rem wide)."""
+    found = page.evaluate("""() => [...document.querySelectorAll('table')].map(t => {
+        const box = t.closest('.table-wrap') || t;
+        const cells = [...t.querySelectorAll('tbody td')].filter(td => td.innerText.trim());
+        return {cls: t.className, width: t.scrollWidth, room: box.clientWidth,
+                scrolls: box.scrollWidth > box.clientWidth + 1,
+                narrowest: Math.min(...cells.map(td => td.getBoundingClientRect().width))};
+    })""")
+    bad = [t for t in found if t["width"] > t["room"] + 1 or t["scrolls"] or t["narrowest"] < 96]
+    assert not bad, f"{path}: tables that do not read at 375 px: {bad}"
+    for cell in page.locator("table.stack tbody td").all()[:40]:
+        assert cell.get_attribute("data-label"), f"{path}: a stacked cell without its column label"
+
+
+def test_admin_and_instructor_tables_fit_a_phone(open_page, live_server, axe_source):
+    """Admin trainees (with a pending application), certificates, the gradebook and the license queue, and the
+    instructor's gradebook and hours queue: readable at 375 px with no sideways scroll."""
+    from lms.auth.models import User
+    from lms.certificates.models import CertificateApplication
+
+    def pending_application():
+        trainee = db.session.execute(sa.select(User).filter_by(email=MASSAGE)).scalar_one()
+        if db.session.execute(sa.select(CertificateApplication.id).filter_by(trainee_id=trainee.id,
+                                                                             status="pending")).first() is None:
+            db.session.add(CertificateApplication(trainee_id=trainee.id, program_id="omr"))
+            db.session.commit()
+
+    live_server.query(pending_application)
+    for who, paths in ((ADMIN, ["/admin/trainees", "/admin/certificates", "/gradebook", "/licences"]),
+                       (INSTRUCTOR, ["/gradebook", "/hours/queue"])):
+        page = open_page(**PHONE)
+        sign_in(page, who)
+        for path in paths:
+            page.goto(path)
+            _fits(page, path)
+            _tables_fit(page, path)
+            _no_serious_axe(page, f"{path} at 375 px", axe_source)
+        if who == ADMIN:
+            page.goto("/admin/trainees")
+            expect(page.get_by_role("button", name="Approve and issue")).to_be_visible()
+            row = page.locator("table.stack tbody tr").first
+            for label in ("Trainee", "Eligible"):
+                box = row.locator(f'td[data-label="{label}"]').bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, (label, box)
 
 
 def test_compact_menu_opens_without_any_script(open_page):

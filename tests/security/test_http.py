@@ -48,7 +48,7 @@ def test_security_headers_on_certificate_pdf(ctx, client, program):
 def test_hsts_and_secure_cookies_in_production(tmp_path, monkeypatch, db_url):
     monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
     app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI=db_url,
-                     RATELIMIT_ENABLED=False)
+                     RATELIMIT_ENABLED=False, CONTACT_EMAIL="desk@registry.example")
     with app.app_context():
         create_user("trainee", email="p@example.test")
         db.session.commit()
@@ -83,6 +83,18 @@ def test_production_refuses_debug(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
     with pytest.raises(RuntimeError, match="DEBUG"):
         create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI="sqlite://", DEBUG=True)
+
+
+@pytest.mark.parametrize("address", [None, "", "registry@orocert.invalid", "not an address", "desk@registry.invalid"])
+def test_production_refuses_to_start_without_a_real_contact_address(tmp_path, monkeypatch, address):
+    """The privacy page sends personal-data requests to CONTACT_EMAIL: production needs one that reaches someone."""
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
+    extra = {} if address is None else {"CONTACT_EMAIL": address}  # None: the shipped default
+    with pytest.raises(RuntimeError, match="CONTACT_EMAIL is not usable in production"):
+        create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI="sqlite://", **extra)
+    app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "ok", SQLALCHEMY_DATABASE_URI="sqlite://",
+                     CONTACT_EMAIL="registry@board.example")
+    assert app.config["CONTACT_EMAIL"] == "registry@board.example"
 
 
 def test_session_changes_at_sign_in(ctx, client):

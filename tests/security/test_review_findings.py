@@ -45,6 +45,7 @@ def limited(make_app):
 def _production_env(tmp_path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "LMS_"))}
     env.update({"LMS_CONFIG": "production", "SECRET_KEY": secrets.token_urlsafe(32), "FLASK_APP": "lms",
+                "CONTACT_EMAIL": "desk@registry.example",
                 "LMS_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
                 **extra})
     return env
@@ -73,7 +74,8 @@ def test_production_app_refuses_debug_set_after_start_up(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="DEBUG must be off"):
         create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "a", SQLALCHEMY_DATABASE_URI="sqlite://")
     monkeypatch.delenv("FLASK_DEBUG")
-    app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "b", SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "b", SQLALCHEMY_DATABASE_URI="sqlite://",
+                     CONTACT_EMAIL="desk@registry.example")
     with pytest.raises(RuntimeError, match="DEBUG must be off"):
         app.debug = True  # what the flask CLI does with FLASK_DEBUG once the app is built
     with pytest.raises(RuntimeError, match="DEBUG must be off"):
@@ -103,7 +105,8 @@ def test_seed_demo_is_refused_in_production(tmp_path, db_url, monkeypatch):
     from lms.auth.models import User
 
     monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
-    app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI=db_url)
+    app = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "prod", SQLALCHEMY_DATABASE_URI=db_url,
+                     CONTACT_EMAIL="desk@registry.example")
     with app.app_context():  # as the flask command provides
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code != 0
@@ -167,14 +170,15 @@ def test_forwarded_for_is_ignored_unless_proxies_are_configured(tmp_path, db_url
     monkeypatch.delenv("PROXY_FIX_X_FOR", raising=False)
     try:
         direct = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "d", SQLALCHEMY_DATABASE_URI=db_url,
-                            PUBLIC_API_RATE_LIMIT="2 per minute")
+                            PUBLIC_API_RATE_LIMIT="2 per minute", CONTACT_EMAIL="desk@registry.example")
         limiter.reset()
         assert direct.config["PROXY_FIX_X_FOR"] == 0
         # Spoofed, rotating X-Forwarded-For headers do not buy a fresh limit: all count against the real address.
         assert _api_codes(direct, ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) == [404, 404, 429]
         limiter.reset()
         proxied = create_app(ProductionConfig, INSTANCE_PATH=tmp_path / "p", SQLALCHEMY_DATABASE_URI=db_url,
-                             PUBLIC_API_RATE_LIMIT="2 per minute", PROXY_FIX_X_FOR=1)
+                             PUBLIC_API_RATE_LIMIT="2 per minute", PROXY_FIX_X_FOR=1,
+                             CONTACT_EMAIL="desk@registry.example")
         # Behind one configured proxy, the address the proxy reports is the one counted.
         assert _api_codes(proxied, ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) == [404, 404, 404]
     finally:

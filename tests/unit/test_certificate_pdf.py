@@ -130,7 +130,7 @@ def test_certificate_text_shows_the_issued_facts(certificate_pdf, tmp_path):
     for expected in (
         "Amara Okafor-Lindqvist",
         "OMR-2026-7K4Q-9XJD",
-        "Licence MA60712345",
+        "License MA60712345",
         "Washington, United States",
         "Orofacial Massage & Rehabilitation",
         "OMR-C version 0.1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -233,8 +234,8 @@ BROKEN = {
         ["requirements[C9].params", "unknown key 'competence'"],
     ),
     "parameters on a rule without parameters": (
-        "title: Current CPR/BLS (in person)\n    params: {}",
-        "title: Current CPR/BLS (in person)\n    params: {months: 24}  # [A]",
+        'title_fr: "RCR/SIR à jour (en personne)"\n    params: {}',
+        'title_fr: "RCR/SIR à jour (en personne)"\n    params: {months: 24}  # [A]',
         "params: {months: 24}",
         ["requirements[P4].params", "takes no parameters"],
     ),
@@ -258,7 +259,8 @@ BROKEN = {
     ),
     "competency nobody requires": (
         '  - {id: C9, type: competency, scope: certificate, title: "C9 Documentation and interprofessional '
-        'communication", params: {competency: C9}}\n',
+        'communication", title_fr: "C9 Documentation et communication interprofessionnelle", '
+        'params: {competency: C9}}\n',
         "",
         "  - id: C9",
         ["competency 'C9' is defined but no `competency` requirement uses it"],
@@ -468,3 +470,24 @@ def test_a_written_exam_requirement_needs_an_exam_section():
     assert [(e.line, e.message) for e in errors] == [
         (line_of(SHIPPED, "type: written_exam"),
          "requirements[EXAM]: a written_exam requirement needs an `exam` section in the standard")]
+
+
+def test_french_titles_are_all_or_none(standard):
+    """Every requirement, competency and OSCE station of the shipped standard has a French title; a list with some
+    needs them all, and a list with none is fine."""
+    for key in ("requirements", "competencies"):
+        assert all(item.get("title_fr") for item in standard[key]), key
+    assert all(s.get("title_fr") for s in standard["osce"]["stations"])
+    text = edited('    title_fr: "Cours de base en TMO"\n', "")
+    _, errors = check(text, module_ids=MODULE_IDS)
+    assert [(e.line, e.message) for e in errors] == [(
+        line_of(text, "- id: P2", 1),
+        "requirements[P2]: title_fr is missing; once one entry has a French title (here P1, P1-license, P2b), every "
+        "entry of requirements needs one")]
+    stripped = "\n".join(line for line in SHIPPED.splitlines() if not line.strip().startswith("title_fr:"))
+    stripped = re.sub(r', title_fr: "[^"]*"', "", stripped)
+    assert "title_fr" not in stripped
+    data, errors = check(stripped, module_ids=MODULE_IDS)
+    assert errors == [] and data is not None
+    _, errors = check(edited('title_fr: "Examen écrit"', 'title_fr: ""'), module_ids=MODULE_IDS)
+    assert errors and "title_fr" in errors[0].message

@@ -131,7 +131,7 @@ def test_assessor_qualification(profession, verified, level, met):
     r = run(AssessorQualificationRule, "AQ", make_facts(observations=(o,)))
     assert r.met is met
     if not met:
-        assert "dental-professional assessor with a verified licence" in r.next_step
+        assert "dental-professional assessor with a verified license" in r.next_step
 
 
 @pytest.mark.parametrize(("first", "expires", "cycle"), [

@@ -290,7 +290,7 @@ def test_osce_assessor_rules(program):
         ops.record_station(trainee, enr, standard, _station("extraoral"), actor=stranger)
     with pytest.raises(ops.ExamError, match="graded by a dental hygienist, dental therapist or dentist"):
         ops.record_station(trainee, enr, standard, _station("screening"), actor=mine)
-    with pytest.raises(ops.ExamError, match="whose licence an admin has verified"):
+    with pytest.raises(ops.ExamError, match="whose license an admin has verified"):
         ops.record_station(trainee, enr, standard, _station("screening"), actor=dentist)  # no verified licence
     from lms.providers.operations import save_profile
 

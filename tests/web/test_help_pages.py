@@ -20,7 +20,7 @@ def test_each_page_is_public_and_linked_from_every_footer(client, path, heading)
 
 def test_privacy_says_what_is_held_and_what_is_public(client):
     text = client.get("/privacy").get_data(as_text=True)
-    for held in ("email address", "licence or registration number", "supervised hours", "audit log",
+    for held in ("email address", "license or registration number", "supervised hours", "audit log",
                  "verification checks", "case code"):
         assert held in text, held
     assert "internal notes are never published" in text
@@ -33,8 +33,19 @@ def test_terms_carry_the_not_legal_advice_note(client):
 
 def test_contact_gives_the_configured_address(make_app):
     app = make_app(CONTACT_EMAIL="desk@registry.example")
-    text = app.test_client().get("/contact").get_data(as_text=True)
-    assert 'href="mailto:desk@registry.example"' in text
+    client = app.test_client()
+    for path in ("/contact", "/privacy", "/contact?lang=fr"):
+        text = client.get(path).get_data(as_text=True)
+        assert 'href="mailto:desk@registry.example"' in text, path
+        assert "orocert.invalid" not in text, path
+
+
+def test_contact_address_defaults_to_a_placeholder_that_never_delivers(client):
+    """Unconfigured (development, tests), the pages show the documented placeholder on a reserved domain."""
+    from config import PLACEHOLDER_CONTACT_EMAIL
+
+    assert PLACEHOLDER_CONTACT_EMAIL.endswith(".invalid")
+    assert f'href="mailto:{PLACEHOLDER_CONTACT_EMAIL}"' in client.get("/contact").get_data(as_text=True)
 
 
 def test_favicon_is_served_and_linked(client):

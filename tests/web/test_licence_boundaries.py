@@ -99,12 +99,12 @@ def test_only_an_admin_other_than_the_holder_decides_the_newest_pending_record(p
     trainee, admin = people["trainee"], people["admin"]
     older = _save(trainee, license_number="LIC-3")
     newest = _save(trainee, license_number="LIC-4")
-    with pytest.raises(DecisionError, match="Only administrators verify licences"):
+    with pytest.raises(DecisionError, match="Only administrators verify licenses"):
         decide_licence(newest, decision="verified", actor=create_user("instructor"), reference=REFERENCE)
     assert _save(trainee, license_number="LIC-4") == newest  # saved again unchanged: still the same record
     with pytest.raises(DecisionError, match="decide the newest record"):
         decide_licence(older, decision="verified", actor=admin, reference=REFERENCE)
-    with pytest.raises(DecisionError, match="Record where you checked the licence"):
+    with pytest.raises(DecisionError, match="Record where you checked the license"):
         decide_licence(newest, decision="verified", actor=admin, reference="   ")
     with pytest.raises(DecisionError, match="Give the trainee a reason"):
         decide_licence(newest, decision="rejected", actor=admin, reason=" ")
@@ -140,7 +140,7 @@ def test_nobody_verifies_their_own_licence(people):
     save_profile(admin, {"legal_name": "Ada Admin", "profession": "dentist", "license_number": "D-1",
                          "license_expires_on": TODAY + timedelta(days=30), "jurisdiction": "US-OR",
                          "infection_control_ack": True})
-    with pytest.raises(DecisionError, match="cannot verify your own licence"):
+    with pytest.raises(DecisionError, match="cannot verify your own license"):
         decide_licence(current_licence(admin.id), decision="verified", actor=admin, reference=REFERENCE)
 
 

@@ -32,6 +32,8 @@ BUDGETS = {
     "api certificate": 10,
     "api bulk": 9,
     "cohort csv (per batch)": 23,  # + exam sittings, OSCE results and cases per batch
+    "your certificates": 8,  # the holder's certificates with their revocations, applications, programs
+    "your certificates (applying)": 25,  # no certificate yet: + the decision that says why not to apply yet
 }
 
 
@@ -124,6 +126,57 @@ def test_trainee_pages_do_not_grow_with_the_trainees_records(loaded):
     large = {"trainee dashboard": queries(app, client, "GET", "/dashboard"),
              "hours page": queries(app, client, "GET", "/hours/")}
     check({page: (small[page], large[page]) for page in small})
+
+
+def test_certificates_page_does_not_grow_with_the_holders_certificates(loaded):
+    """``/certificates``: the holder's certificates (each with its status and sharing links), their applications and
+    why they cannot apply now. Revoked and reissued certificates and declined applications add rows, not queries."""
+    from lms.certificates.issuing import issue_certificate, revoke
+    from lms.certificates.models import Certificate, CertificateApplication
+    from tests.web.test_certificates import qualified_trainee
+
+    app = loaded
+    with app.test_request_context():
+        admin = create_user("admin", email="admin@budget.test")
+        trainee = qualified_trainee(email="holder@budget.test")
+        issue_certificate(trainee, actor=admin)
+        db.session.add(CertificateApplication(trainee_id=trainee.id, program_id="omr", status="declined",
+                                              note="Declined once", decided_by_id=admin.id))
+        db.session.commit()
+    client = login(app, "holder@budget.test")
+    small = queries(app, client, "GET", "/certificates")
+
+    with app.test_request_context():
+        admin, trainee = db.session.merge(admin), db.session.merge(trainee)
+        for n in range(3):  # revoked, then reissued with a reason: one more certificate each time
+            current = db.session.execute(sa.select(Certificate).filter_by(trainee_id=trainee.id, is_current=True)
+                                         .order_by(Certificate.id.desc())).scalars().first()
+            revoke(current, actor=admin, reason=f"Typo in the name ({n})", category="issued_in_error")
+            issue_certificate(trainee, actor=admin, reissue_reason=f"Name corrected ({n})")
+            db.session.add(CertificateApplication(trainee_id=trainee.id, program_id="omr", status="declined",
+                                                  note=f"Declined again ({n})", decided_by_id=admin.id))
+        db.session.commit()
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Certificate)
+                                  .filter_by(trainee_id=trainee.id)).scalar_one() == 4
+    large = queries(app, client, "GET", "/certificates")
+
+    # Before the first certificate the page also says why the trainee cannot apply yet: the decision, whose cost
+    # does not grow with the trainee's records either.
+    with app.test_request_context():
+        trainee = create_trainee(email="applicant@budget.test")
+        db.session.commit()
+    applicant = login(app, "applicant@budget.test")
+    before_small = queries(app, applicant, "GET", "/certificates")
+    with app.test_request_context():
+        admin, trainee = db.session.merge(admin), db.session.merge(trainee)
+        enrollment, supervisor = enrollment_of(trainee), create_user("instructor", profession="massage_therapist")
+        for n in range(6):
+            _log(trainee, enrollment, _program(), supervisor, date.today() - timedelta(days=5 + n))
+            db.session.add(CertificateApplication(trainee_id=trainee.id, program_id="omr", status="declined",
+                                                  note=f"Not yet ({n})", decided_by_id=admin.id))
+        db.session.commit()
+    before_large = queries(app, applicant, "GET", "/certificates")
+    check({"your certificates": (small, large), "your certificates (applying)": (before_small, before_large)})
 
 
 def _population(app, size: int):

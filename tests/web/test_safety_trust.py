@@ -219,7 +219,7 @@ def test_a_profession_changed_on_the_profile_counts_only_once_verified(app, ctx,
     assert not p3.met and "Route D needs a verified dental license" in p3.reason
     # The typed dental profession does not let the trainee screen her own patients either.
     refused = client.post("/screenings", data=_screening_form(TODAY, "self"))
-    assert refused.status_code == 422 and "with a verified licence" in _text(refused)
+    assert refused.status_code == 422 and "with a verified license" in _text(refused)
 
     # Ticking the endorsement box satisfies nothing until an admin has checked it.
     client.post("/profile", data=_profile_form(has_intraoral_endorsement="y"))
@@ -237,7 +237,7 @@ def test_an_admin_verifies_a_licence_with_a_reference_or_rejects_it_with_a_reaso
     reviewer = _client(app, admin.email)
     assert "wa-mt2@trust.test" in _text(reviewer.get("/licences"))
     no_ref = reviewer.post(f"/licences/{newest.id}/decide", data={"decision": "verified"}, follow_redirects=True)
-    assert "Record where you checked the licence" in _text(no_ref)
+    assert "Record where you checked the license" in _text(no_ref)
     no_reason = reviewer.post(f"/licences/{newest.id}/decide", data={"decision": "rejected"}, follow_redirects=True)
     assert "Give the trainee a reason" in _text(no_reason)
     assert _count(Licence, id=newest.id, status="pending") == 1

@@ -118,7 +118,7 @@ def people(ctx, program):
 def test_route_n_trainee_cannot_record_a_self_screening(app, people):
     resp = _client(app, people["mt"].email).post("/screenings", data=_screening_form(TODAY, "self"))
     assert resp.status_code == 422
-    assert ("Only dental hygienists, dentists and dental therapists with a verified licence screen their own "
+    assert ("Only dental hygienists, dentists and dental therapists with a verified license screen their own "
             "patients") in _text(resp)
     assert _count(Screening) == 0
 
