@@ -22,17 +22,32 @@ A phrase is never put inside an HTML attribute: its HTML may carry a ``<span lan
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
 
 __all__ = ["Phrase", "_", "capitalise", "english_only", "format_date", "join_phrases", "join_words", "localise",
-           "ngettext", "number", "or_words", "translated_data", "with_article"]
+           "ngettext", "number", "or_words", "plain_english", "translated_data", "with_article"]
 
 ENGLISH = "en"
+_PLAIN: ContextVar[bool] = ContextVar("phrases_plain", default=False)
+
+
+@contextmanager
+def plain_english() -> Iterator[None]:
+    """Inside, phrases are made as plain English ``str``: the same text, without what it takes to translate it. For
+    bulk work whose text no reader sees in another language (cohort lists and reports, the command line)."""
+    token = _PLAIN.set(True)
+    try:
+        yield
+    finally:
+        _PLAIN.reset(token)
 
 
 @dataclass(frozen=True)
@@ -73,12 +88,18 @@ class Phrase(str):
     params: Mapping[str, Any]
 
     def __new__(cls, msgid: str, /, **params: Any) -> Phrase:
-        return cls._make(msgid % params if params else msgid, msgid=msgid, params=params)
+        english = msgid % params if params else msgid
+        if _PLAIN.get():
+            return english
+        obj = str.__new__(cls, english)
+        obj.__dict__ = {"msgid": msgid, "params": params}
+        return obj
 
     @classmethod
-    def _make(cls, english: str, **attrs: Any):
+    def _make(cls, english: str, attrs: dict[str, Any]):
+        """A phrase of this class whose English is ``english``, with ``attrs`` as its state (taken, not copied)."""
         obj = str.__new__(cls, english)
-        obj.__dict__.update(attrs)
+        obj.__dict__ = attrs
         return obj
 
     # A phrase is immutable: copies are itself (dataclasses.asdict deep-copies its fields).
@@ -123,7 +144,7 @@ class Phrase(str):
 
 
 def _rebuild(cls, english: str, attrs: dict) -> Phrase:
-    return cls._make(english, **attrs)
+    return cls._make(english, attrs)
 
 
 class Plural(Phrase):
@@ -131,7 +152,10 @@ class Plural(Phrase):
 
     def __new__(cls, singular: str, plural: str, n: float, /, **params: Any) -> Plural:
         msgid = singular if n == 1 else plural
-        return cls._make(msgid % params if params else msgid, msgid=singular, plural=plural, n=n, params=params)
+        if _PLAIN.get():
+            return msgid % params if params else msgid
+        return cls._make(msgid % params if params else msgid,
+                         {"msgid": singular, "plural": plural, "n": n, "params": params})
 
     def _template(self, reader: Reader) -> str:
         n = self.n
@@ -146,7 +170,9 @@ class Joined(Phrase):
     @classmethod
     def _of(cls, sep: str, parts: Iterable[str]) -> Joined:
         parts = tuple(parts)
-        return cls._make(str(sep).join(parts), sep=sep, parts=parts)
+        if _PLAIN.get():
+            return str(sep).join(parts)
+        return cls._make(str(sep).join(parts), {"sep": sep, "parts": parts})
 
     def render(self, reader: Reader, html: bool = False) -> str:
         sep = _say(self.sep, reader, html)
@@ -217,14 +243,11 @@ class DateText(Phrase):
 # Making phrases
 
 
-def _(msgid: str, /, **params: Any) -> Phrase:
-    """A catalogue message with named values (``%(name)s``), English now and translatable on display."""
-    return Phrase(msgid, **params)
-
-
-def ngettext(singular: str, plural: str, n: float, /, **params: Any) -> Phrase:
-    """A message whose form depends on ``n`` (English: singular only when n is exactly 1)."""
-    return Plural(singular, plural, n, **params)
+# _(msgid, **values): a catalogue message with named values (``%(name)s``), English now and translatable on display.
+# ngettext(singular, plural, n, **values): a message whose form depends on n (English: singular only when n is 1).
+# Plain aliases of the classes (the engine makes hundreds of phrases per decision; a wrapper call would double that).
+_ = Phrase
+ngettext = Plural
 
 
 def join_phrases(sep: str, parts: Iterable[str]) -> Phrase:
@@ -253,20 +276,29 @@ def or_words(words: str) -> str:
 def capitalise(text: str) -> str:
     """Upper-case the first letter only (keeps "OMT", "in-person" and the like intact)."""
     english = text[:1].upper() + text[1:]
-    return Capitalised._make(english, inner=text) if isinstance(text, Phrase) else english
+    return Capitalised._make(english, {"inner": text}) if isinstance(text, Phrase) else english
 
 
 def with_article(noun: str) -> str:
     """ "dentist" -> "a dentist"; "occupational therapist" -> "an occupational therapist"."""
     english = ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-    return Noun._make(english, noun=noun)
+    return english if _PLAIN.get() else Noun._make(english, {"noun": noun})
 
 
 def translated_data(english: str, translations: Mapping[str, Any] | None = None) -> Phrase:
     """Text from data with its translations by language code (``{"fr": "..."}``); missing ones fall back to
     English, marked as English on the page."""
-    given = {lang: str(text) for lang, text in (translations or {}).items() if text}
-    return DataText._make(str(english), translations=given)
+    if _PLAIN.get():
+        return str(english)
+    if not translations:
+        return _data_text(str(english), ())
+    return _data_text(str(english), tuple((lang, str(text)) for lang, text in translations.items() if text))
+
+
+@lru_cache(maxsize=4096)
+def _data_text(english: str, given: tuple[tuple[str, str], ...]) -> Phrase:
+    # Phrases are immutable, so one object serves every decision that shows this title (standards repeat them).
+    return DataText._make(english, {"translations": dict(given)})
 
 
 def english_only(text: str) -> Phrase:
@@ -276,18 +308,21 @@ def english_only(text: str) -> Phrase:
 
 def label(text: str, *, lower: bool = False) -> Phrase:
     """A data label the catalogue translates (its msgid is ``text`` as written)."""
-    return Label._make(text.lower() if lower else text, msgid=text, lower=lower)
+    return (text.lower() if lower else text) if _PLAIN.get() else _label(text, lower)
+
+
+@lru_cache(maxsize=1024)
+def _label(text: str, lower: bool) -> Phrase:
+    return Label._make(text.lower() if lower else text, {"msgid": text, "lower": lower})
 
 
 def number(value: float, english: str) -> Phrase:
     """``value`` shown as ``english`` in English and with the reader's decimal separator elsewhere."""
-    return Number._make(english, value=value)
+    return english if _PLAIN.get() else Number._make(english, {"value": value})
 
 
 def format_date(value: date | datetime | str | None, style: str = "medium") -> str:
     """``lms.core.formatting.format_date`` that always reads English as text and the reader's language on a page."""
-    from lms.core.formatting import english_date
-
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value)
@@ -297,7 +332,18 @@ def format_date(value: date | datetime | str | None, style: str = "medium") -> s
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    return DateText._make(english_date(value, style), value=value, style=style)
+    if _PLAIN.get():
+        from lms.core.formatting import english_date
+
+        return english_date(value, style)
+    return _date_text(value, style)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: date, style: str) -> Phrase:
+    from lms.core.formatting import english_date
+
+    return DateText._make(english_date(value, style), {"value": value, "style": style})
 
 
 def localise(value: Any) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from lms.core.phrases import _, join_phrases, ngettext, translated_data
@@ -53,7 +54,7 @@ class CompetencyStatus:
     reset_by: ObservationFact | None  # the critical failure that reset the count, if any
     progress: str
 
-    @property
+    @cached_property
     def label(self) -> str:
         """Competency id and title, e.g. ``"C6 Intraoral massage technique"``."""
         if not self.title:

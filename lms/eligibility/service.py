@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +16,7 @@ from flask import current_app
 
 from lms.assessments.models import Assessment
 from lms.auth.models import User
+from lms.core.phrases import plain_english
 from lms.core.timeutil import today
 from lms.eligibility.engine import Decision, evaluate
 from lms.eligibility.facts import (
@@ -362,8 +364,13 @@ def attestations_for(facts: TraineeFacts, rules) -> frozenset[str]:
     )
 
 
-def decisions_for(user_ids: list[int], program_id: str | None = None, on: date | None = None) -> list[TraineeDecision]:
-    """Decisions for many trainees; each evaluated against the standard version its enrollment is pinned to."""
+def decisions_for(user_ids: list[int], program_id: str | None = None, on: date | None = None, *,
+                  translatable: bool = False) -> list[TraineeDecision]:
+    """Decisions for many trainees; each evaluated against the standard version its enrollment is pinned to.
+
+    Their text is plain English, the cheapest to make (lists, reports and the command line show counts or English);
+    with ``translatable`` it is made of phrases that a page says in its reader's language, as ``decision_for`` does.
+    """
     program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
     facts, users = _load_facts(user_ids, program_id, on)
     enrollments = {
@@ -383,19 +390,21 @@ def decisions_for(user_ids: list[int], program_id: str | None = None, on: date |
     )
     rules = _rules()
     out = []
-    for uid in user_ids:
-        if uid not in facts:
-            continue
-        enrollment = enrollments.get(uid)
-        standard = versions.get(enrollment.standard_version_id) if enrollment else None
-        decision = None
-        if standard is not None:
-            decision = evaluate(
-                standard.data, facts[uid], rules.rules, attestations=attestations_for(facts[uid], rules)
-            )
-        out.append(TraineeDecision(users[uid], enrollment, standard, facts[uid], decision))
+    with nullcontext() if translatable else plain_english():
+        for uid in user_ids:
+            if uid not in facts:
+                continue
+            enrollment = enrollments.get(uid)
+            standard = versions.get(enrollment.standard_version_id) if enrollment else None
+            decision = None
+            if standard is not None:
+                decision = evaluate(
+                    standard.data, facts[uid], rules.rules, attestations=attestations_for(facts[uid], rules)
+                )
+            out.append(TraineeDecision(users[uid], enrollment, standard, facts[uid], decision))
     return out
 
 
 def decision_for(user: User, program_id: str | None = None, on: date | None = None) -> TraineeDecision:
-    return decisions_for([user.id], program_id, on)[0]
+    """One trainee's decision, its text in phrases: a page shows it in the reader's language."""
+    return decisions_for([user.id], program_id, on, translatable=True)[0]

@@ -119,3 +119,19 @@ def test_rstrip_keeps_the_phrase_when_nothing_is_stripped():
     step = _("in-person lab")
     assert step.rstrip(".") is step
     assert type(_("Done.").rstrip(".")) is str
+
+
+def test_plain_english_makes_plain_strings_with_the_same_words():
+    from lms.core.phrases import Phrase, plain_english
+
+    def make():
+        return [_("%(n)s of %(total)s done", n=3, total=5), ngettext("%(n)s session", "%(n)s sessions", 2, n=2),
+                join_words(["M1", "M2"]), with_article("dentist"), translated_data("Exam", {"fr": "Examen"}),
+                number(7.5, "7.5"), format_date(date(2026, 11, 29)), join_phrases("; ", ["a", "b"])]
+
+    phrases = make()
+    with plain_english():
+        plain = make()
+    assert plain == phrases and all(isinstance(p, Phrase) for p in phrases)
+    assert all(type(p) is str for p in plain)
+    assert isinstance(_("x"), Phrase)  # back to phrases after the block

@@ -175,3 +175,16 @@ def test_program_page_and_jurisdiction_summaries_marked_english(ctx, program):
     rules = client_for(ctx).get("/regulations?lang=fr&jurisdiction=US-OR").get_data(as_text=True)
     assert '<td data-label="Règle"><span lang="en">Oregon treats the mouth and nose as internal cavities.' in rules
     assert 'data-label="Rule"' not in rules and "vérifiée seulement dans des sources secondaires" in rules
+
+
+def test_lists_get_plain_english_with_the_same_words(ctx, program):
+    """decisions_for (lists, reports, the command line) makes plain English; decision_for makes phrases; both read
+    the same, word for word."""
+    from lms.core.phrases import Phrase
+    from lms.eligibility.service import decision_for, decisions_for
+
+    trainee = _french_trainee()
+    listed, single = decisions_for([trainee.id])[0], decision_for(trainee)
+    assert json.dumps(listed.to_dict(), sort_keys=True) == json.dumps(single.to_dict(), sort_keys=True)
+    assert type(listed.decision.summary) is str and isinstance(single.decision.summary, Phrase)
+    assert all(type(r.title) is str for r in listed.decision.requirements)
