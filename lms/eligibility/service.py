@@ -15,8 +15,10 @@ from flask import current_app
 
 from lms.assessments.models import Assessment
 from lms.auth.models import User
+from lms.core.bulk import gc_paused
+from lms.core.formatting import fixed_language
 from lms.core.timeutil import today
-from lms.eligibility.engine import Decision, evaluate
+from lms.eligibility.engine import Decision, Plan
 from lms.eligibility.facts import (
     AgreementFact,
     CaseFact,
@@ -27,6 +29,7 @@ from lms.eligibility.facts import (
     ObservationFact,
     OsceFact,
     TraineeFacts,
+    builder,
 )
 from lms.exams.models import ExamSitting, OsceResult
 from lms.extensions import db
@@ -96,11 +99,18 @@ def _rules():
     return load_rules(current_app.config["JURISDICTIONS_FILE"])
 
 
+def _read(stmt):
+    """Run a select of plain columns on the session's connection, in its transaction: the rows come back as tuples
+    without passing through the ORM's loading (a cohort reads hundreds of thousands of them). The session has already
+    flushed: each read follows the cohort's ORM query of its users."""
+    return db.session.connection().execute(stmt)
+
+
 def _grouped(stmt, make) -> dict[int, list]:
     """Run ``stmt`` (its first column is the trainee id) and build one fact per row with ``make(*other columns)``,
-    grouped by trainee (one query). Rows stay plain tuples: no mapping or ORM object per row."""
+    grouped by trainee (one query). Rows stay plain tuples, fetched all at once: no mapping or ORM object per row."""
     out: dict[int, list] = defaultdict(list)
-    for trainee_id, *fields in db.session.execute(stmt):
+    for trainee_id, *fields in _read(stmt).all():
         out[trainee_id].append(make(*fields))
     return out
 
@@ -109,9 +119,13 @@ def _grouped_rows(stmt, make) -> dict[int, list]:
     """Like ``_grouped`` for small record kinds: ``make`` gets each row as a dict of its columns (without the
     trainee id)."""
     out: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(stmt).mappings():
-        fields = dict(row)
-        out[fields.pop("trainee_id")].append(make(fields))
+    result = _read(stmt)
+    names = list(result.keys())
+    at = names.index("trainee_id")
+    for row in result.all():
+        fields = dict(zip(names, row, strict=True))
+        del fields["trainee_id"]
+        out[row[at]].append(make(fields))
     return out
 
 
@@ -149,15 +163,15 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
     users = {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(ids))).scalars()}
     profiles = {
         uid: (legal_name, cpr_expires_on, ack_at)
-        for uid, legal_name, cpr_expires_on, ack_at in db.session.execute(
+        for uid, legal_name, cpr_expires_on, ack_at in _read(
             sa.select(ProviderProfile.user_id, ProviderProfile.legal_name, ProviderProfile.cpr_expires_on,
-                      ProviderProfile.infection_control_ack_at).where(ProviderProfile.user_id.in_(ids)))
+                      ProviderProfile.infection_control_ack_at).where(ProviderProfile.user_id.in_(ids))).all()
     }
     creds: dict[int, tuple] = {}
-    for uid, status, course_hours, completed_on in db.session.execute(
+    for uid, status, course_hours, completed_on in _read(
         sa.select(OmtCredential.user_id, OmtCredential.status, OmtCredential.course_hours, OmtCredential.completed_on)
         .where(OmtCredential.user_id.in_(ids)).order_by(OmtCredential.id)
-    ):
+    ).all():
         best = creds.get(uid)
         # A verified credential wins over later pending/rejected submissions; among verified, the longest course.
         if (
@@ -167,22 +181,23 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
         ):
             creds[uid] = (status, course_hours, completed_on)
     modules_done: dict[int, set[str]] = defaultdict(set)
-    for uid, key in db.session.execute(
+    for uid, key in _read(
         sa.select(Enrollment.user_id, Module.module_key)
         .join(ModuleCompletion, ModuleCompletion.enrollment_id == Enrollment.id)
         .join(Module, Module.id == ModuleCompletion.module_id)
         .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)
-    ):
+    ).all():
         modules_done[uid].add(key)
-    superseded = set(db.session.execute(superseded_ids_query().where(HourEntry.trainee_id.in_(ids))).scalars())
+    make_hour = builder(HourFact)
+    superseded = set(_read(superseded_ids_query().where(HourEntry.trainee_id.in_(ids))).scalars())
     hours = _grouped(
         sa.select(HourEntry.trainee_id, HourEntry.id, HourEntry.category, HourEntry.minutes, HourEntry.status,
                   HourEntry.entry_date, HourEntry.case_code, HourEntry.screening_id)
         .where(HourEntry.trainee_id.in_(ids)),
-        lambda id_, category, minutes, status, entry_date, case_code, screening_id: HourFact(
+        lambda id_, category, minutes, status, entry_date, case_code, screening_id: make_hour(
             id_, category, minutes, status, entry_date, id_ in superseded, case_code, screening_id))
     amended = set(
-        db.session.execute(
+        _read(
             sa.select(Assessment.amends_id).where(Assessment.amends_id.is_not(None), Assessment.trainee_id.in_(ids))
         ).scalars()
     )
@@ -190,6 +205,7 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
     # feed the engine. The assessor's newest licence record comes in the same query (assessor-qualification rules
     # read it).
     criteria = _criteria_parser()
+    make_observation = builder(ObservationFact)
     newest = (sa.select(Licence.trainee_id, sa.func.max(Licence.id).label("licence_id"))
               .group_by(Licence.trainee_id).subquery())
     assessor_licence = sa.orm.aliased(Licence)
@@ -202,7 +218,7 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
         .outerjoin(assessor_licence, assessor_licence.id == newest.c.licence_id)
         .where(Assessment.trainee_id.in_(ids)),
         lambda id_, competency_id, level, critical_failure, criteria_text, assessor_id, assessor_is_dental,
-        observed_on, case_code, simulated, assessor_profession, licence_status: ObservationFact(
+        observed_on, case_code, simulated, assessor_profession, licence_status: make_observation(
             id_, competency_id, level, critical_failure, criteria(criteria_text), assessor_id, assessor_is_dental,
             observed_on, id_, id_ in amended, case_code, simulated, assessor_profession,
             licence_status == "verified"))
@@ -228,15 +244,15 @@ def _load_facts(user_ids: list[int], program_id: str, on: date | None = None
         AgreementFact)
     licences = licence_facts(ids)
     cases = case_facts(ids)
-    enrolled = dict(db.session.execute(
+    enrolled = dict(_read(
         sa.select(Enrollment.user_id, Enrollment.enrolled_on)
         .where(Enrollment.user_id.in_(ids), Enrollment.program_id == program_id)).all())
     prior_from: dict[int, date] = {}
     omt_practice: set[int] = set()
-    for uid, kind, hours_from in db.session.execute(
+    for uid, kind, hours_from in _read(
         sa.select(AdvancedStanding.trainee_id, AdvancedStanding.kind, AdvancedStanding.hours_from)
         .where(AdvancedStanding.trainee_id.in_(ids), AdvancedStanding.program_id == program_id)
-    ):
+    ).all():
         if kind == "omt_practice":
             omt_practice.add(uid)
         elif hours_from is not None:
@@ -329,11 +345,11 @@ def licence_facts(ids: list[int]) -> dict[int, LicenceFact]:
     """Each trainee's newest licence record (one query), noting whether an earlier record had been verified."""
     out: dict[int, LicenceFact] = {}
     verified_before: set[int] = set()
-    rows = db.session.execute(
+    rows = _read(
         sa.select(Licence.trainee_id, Licence.status, Licence.profession, Licence.jurisdiction, Licence.number,
                   Licence.expires_on, Licence.endorsements, Licence.decided_at, Licence.submitted_at,
                   Licence.decision_reason)
-        .where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id))
+        .where(Licence.trainee_id.in_(ids)).order_by(Licence.trainee_id, Licence.id)).all()
     for uid, status, profession, jurisdiction, number, expires_on, endorsements, decided_at, submitted_at, why in rows:
         out[uid] = LicenceFact(
             status=status, profession=profession, jurisdiction=jurisdiction, number=number,
@@ -363,37 +379,45 @@ def attestations_for(facts: TraineeFacts, rules) -> frozenset[str]:
 
 
 def decisions_for(user_ids: list[int], program_id: str | None = None, on: date | None = None) -> list[TraineeDecision]:
-    """Decisions for many trainees; each evaluated against the standard version its enrollment is pinned to."""
+    """Decisions for many trainees; each evaluated against the standard version its enrollment is pinned to.
+
+    Each standard version is prepared once for the whole batch (``engine.Plan``): only the trainees' own facts are
+    looked at per trainee."""
     program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
-    facts, users = _load_facts(user_ids, program_id, on)
-    enrollments = {
-        e.user_id: e
-        for e in db.session.execute(
-            sa.select(Enrollment).where(Enrollment.user_id.in_(list(user_ids)), Enrollment.program_id == program_id)
-        ).scalars()
-    }
-    version_ids = {e.standard_version_id for e in enrollments.values() if e.standard_version_id}
-    versions = (
-        {
-            v.id: v
-            for v in db.session.execute(sa.select(StandardVersion).where(StandardVersion.id.in_(version_ids))).scalars()
+    with gc_paused(), fixed_language():
+        facts, users = _load_facts(user_ids, program_id, on)
+        enrollments = {
+            e.user_id: e
+            for e in db.session.execute(
+                sa.select(Enrollment).where(Enrollment.user_id.in_(list(user_ids)),
+                                            Enrollment.program_id == program_id)
+            ).scalars()
         }
-        if version_ids
-        else {}
-    )
-    rules = _rules()
-    out = []
-    for uid in user_ids:
-        if uid not in facts:
-            continue
-        enrollment = enrollments.get(uid)
-        standard = versions.get(enrollment.standard_version_id) if enrollment else None
-        decision = None
-        if standard is not None:
-            decision = evaluate(
-                standard.data, facts[uid], rules.rules, attestations=attestations_for(facts[uid], rules)
-            )
-        out.append(TraineeDecision(users[uid], enrollment, standard, facts[uid], decision))
+        version_ids = {e.standard_version_id for e in enrollments.values() if e.standard_version_id}
+        versions = (
+            {
+                v.id: v
+                for v in db.session.execute(sa.select(StandardVersion).where(StandardVersion.id.in_(version_ids)))
+                .scalars()
+            }
+            if version_ids
+            else {}
+        )
+        rules = _rules()
+        plans: dict[int, Plan] = {}
+        out = []
+        for uid in user_ids:
+            if uid not in facts:
+                continue
+            enrollment = enrollments.get(uid)
+            standard = versions.get(enrollment.standard_version_id) if enrollment else None
+            decision = None
+            if standard is not None:
+                plan = plans.get(standard.id)
+                if plan is None:
+                    plan = plans[standard.id] = Plan(standard.data, rules.rules)
+                decision = plan.evaluate(facts[uid], attestations=attestations_for(facts[uid], rules))
+            out.append(TraineeDecision(users[uid], enrollment, standard, facts[uid], decision))
     return out
 
 
