@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lms.eligibility.facts import ObservationFact
+from lms.eligibility.facts import ObservationFact, builder
 
 DENTAL_ASSESSOR_ALWAYS = "always"
 DENTAL_ASSESSOR_ROUTE_N = "route_n"
@@ -67,6 +67,9 @@ class CompetencyStatus:
     def cases_short(self) -> int:
         """How many more distinct cases the trailing run needs."""
         return max(0, self.min_cases - self.cases) if self.min_cases > 0 else 0
+
+
+_make_status = builder(CompetencyStatus)  # a cohort works out ten per trainee
 
 
 def _int(definition: Mapping[str, Any], key: str, default: int) -> int:
@@ -271,7 +274,7 @@ def sign_off_current(
     if needs_dental:
         parts.append("dental-professional assessor: " + ("yes" if dental_present else "not yet"))
 
-    return CompetencyStatus(
+    return _make_status(
         competency_id=spec.competency_id,
         title=spec.title,
         signed_off=signed_off,

@@ -109,6 +109,7 @@ def early_minutes_by_category(facts: TraineeFacts) -> dict[str, int]:
 
 
 _BY_DATE_AND_ID = attrgetter("entry_date", "id")
+_OBSERVATION_ORDER = attrgetter("observed_on", "recorded_seq", "id")
 
 
 def _split_hours(facts: TraineeFacts) -> tuple[tuple[HourFact, ...], dict[str, int]]:
@@ -236,8 +237,7 @@ class Context:
         groups = self.own.get("observations")
         if groups is None:
             groups = {}
-            for o in sorted((o for o in self.facts.observations if not o.superseded),
-                            key=lambda o: (o.observed_on, o.recorded_seq, o.id)):
+            for o in sorted((o for o in self.facts.observations if not o.superseded), key=_OBSERVATION_ORDER):
                 groups.setdefault(o.competency_id, []).append(o)
             groups = self.own["observations"] = {k: tuple(v) for k, v in groups.items()}
         return groups.get(competency_id, ())
