@@ -93,10 +93,10 @@ def failure_reasons(competency_def: Mapping[str, Any], obs: ObservationFact) -> 
     A critical criterion with no recorded result counts as not met: a missing tick must not
     let a safety item through.
     """
-    return _failure_reasons(obs, required_level(competency_def), critical_criteria(competency_def))
+    return failure_reasons_at(obs, required_level(competency_def), critical_criteria(competency_def))
 
 
-def _failure_reasons(obs: ObservationFact, level: int, critical: Sequence[str]) -> list[str]:
+def failure_reasons_at(obs: ObservationFact, level: int, critical: Sequence[str]) -> list[str]:
     """:func:`failure_reasons` with the definition's required level and critical criteria worked out once."""
     reasons: list[str] = []
     if obs.level < level:
@@ -248,7 +248,7 @@ def sign_off_current(
     level, critical = spec.required_level, spec.critical
     breaking_reasons: list[str] = []
     for obs in reversed(counted):
-        reasons = _failure_reasons(obs, level, critical)
+        reasons = failure_reasons_at(obs, level, critical)
         if not reasons:
             run.append(obs)
         else:

@@ -208,16 +208,22 @@ def redis_prefix():
         conn.delete(key)
 
 
+def _two_instances(make_app, redis_prefix, email):
+    """Two instances of the app sharing one Redis cache, and a certificate issued on the first."""
+    one = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
+    two = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
+    with one.test_request_context():
+        cert = issue(qualified_trainee(email=email))
+        serial = cert.serial
+    return one, two, cert, serial
+
+
 def test_instances_share_the_redis_cache_and_see_a_revocation_at_once(make_app, redis_prefix, program):
     import redis
 
     from lms.certificates.issuing import revoke
 
-    one = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
-    two = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
-    with one.test_request_context():
-        cert = issue(qualified_trainee(email="shared@example.test"))
-        serial = cert.serial
+    one, two, cert, serial = _two_instances(make_app, redis_prefix, "shared@example.test")
     first = client_for(one).get(f"/api/v1/certificates/{serial}")
     assert first.json["status"] == "active"
     stored = [k.decode() for k in redis.Redis.from_url(REDIS_URL).scan_iter(redis_prefix + "*")]
@@ -367,11 +373,7 @@ def test_instances_share_the_cached_page_and_see_a_revocation_at_once(make_app, 
 
     from lms.certificates.issuing import revoke
 
-    one = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
-    two = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
-    with one.test_request_context():
-        cert = issue(qualified_trainee(email="sharedpage@example.test"))
-        serial = cert.serial
+    one, two, cert, serial = _two_instances(make_app, redis_prefix, "sharedpage@example.test")
     first = _page(client_for(one), serial, lang="fr")
     stored = [k.decode() for k in redis.Redis.from_url(REDIS_URL).scan_iter(redis_prefix + "page:fr:*")]
     assert len(stored) == 1 and serial in stored[0], stored
