@@ -646,6 +646,23 @@ def pages(b: Bench) -> None:
         b.put(f"pages.{key}_ms", ms, "ms")
         b.put(f"pages.{key}_ratio", ms / static_ms, "x static")
     b.put("pages.instructor_queue_entries", queue)
+    # The public verification page an anonymous visitor opens: from the cache (the same state seen before), and
+    # rendered (the cache emptied before each request, as for a certificate nobody has looked at yet).
+    from lms.core.cache import cache_for
+
+    with app.app_context():
+        serial = db.session.execute(sa.select(Certificate.serial).order_by(Certificate.id).limit(1)).scalar_one()
+    ms, status = _time_page(anonymous, f"/verify/{serial}", max(PAGE_RUNS, 30))
+    if status != 200:
+        raise RuntimeError(f"/verify/{serial} answered {status}")
+    b.put("pages.verify_page_ms", ms, "ms (anonymous, from the shared cache)")
+    times = []
+    for _ in range(max(PAGE_RUNS, 30)):
+        cache_for(app).clear()
+        started = time.perf_counter()
+        anonymous.get(f"/verify/{serial}").get_data()
+        times.append((time.perf_counter() - started) * 1000)
+    b.put("pages.verify_page_rendered_ms", statistics.median(times), "ms (anonymous, rendered: cache empty)")
     client = _login(app, heavy, SCALE_PASSWORD)
     ms, _status = _time_page(client, "/dashboard", max(PAGE_RUNS // 3, 1))
     b.put("pages.heavy_trainee_dashboard_ms", ms, f"ms (the trainee with {HEAVY_ENTRIES:,} hour entries)")

@@ -129,6 +129,10 @@ def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[
         # A deep copy, so no caller can alter the cached context.
         "document": copy.deepcopy(_load_pinned(url)),
         "contentType": "application/ld+json",
+        # Pinned contexts never change: pyld may keep the context it resolved (and processed) from this document for
+        # later documents instead of loading and processing it again for every credential (the JSON-LD loaders'
+        # "static" tag, as jsonld.js has it).
+        "tag": "static",
     }
 
 

@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from lms.certificates.models import CertificateApplication
 from lms.certificates.queries import certificates_for
 from lms.certificates.serials import normalize
 from lms.core import i18n
+from lms.core.cache import release_fingerprint
 from lms.core.phrases import localise
 from lms.core.security import role_required
 from lms.extensions import db, limiter
@@ -160,6 +162,10 @@ def verify_page(serial: str):
     etag = i18n.localized_etag(state.etag)  # one ETag per language: the page differs by language
     if anonymous and request.if_none_match.contains(etag):
         resp = Response(status=304)
+    elif anonymous and _shared_page(serial, state):
+        view = f"page:{i18n.current_language()}:{release_fingerprint(current_app)}:{request.script_root}"
+        resp = make_response(verification.cached_rendering(
+            state, view, lambda record: render_template("certificates/verify.html", record=record).encode()))
     else:
         resp = make_response(render_template("certificates/verify.html", record=verification.record_for(state)))
     if anonymous:
@@ -167,6 +173,15 @@ def verify_page(serial: str):
         resp.headers["Cache-Control"] = "no-cache"
         resp.vary.add("Cookie")
     return resp
+
+
+def _shared_page(serial: str, state) -> bool:
+    """Whether this visitor's page is the one every anonymous visitor gets for the certificate's state (and language),
+    so its HTML can come from the shared cache: asked at the serial's own address, with no other query argument than
+    the language (the language links repeat the address), and no message waiting to be shown to this visitor. A
+    signed-in user's page carries their own navigation and form token and is always rendered."""
+    return (serial == state.serial and request.args.keys() <= {i18n.QUERY_ARG}
+            and not session.get("_flashes"))
 
 
 def _badge(serial: str, kind: str):

@@ -9,10 +9,12 @@ from the database as if nothing were cached.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +90,22 @@ def cache_for(app):
         cache = RedisCache(url, app.config.get("CACHE_KEY_PREFIX", PREFIX)) if url else MemoryCache()
         app.extensions["orocert_cache"] = cache
     return cache
+
+
+def release_fingerprint(app) -> str:
+    """A short fingerprint of the templates and compiled translations this instance renders pages with.
+
+    Cached HTML is keyed by it as well as by the state it shows, so after a release that changes a template or a
+    translation, instances sharing the cache (Redis) never serve one another the old wording. Worked out once per
+    process."""
+    found = app.extensions.get("orocert_release")
+    if found is None:
+        digest = hashlib.sha256()
+        folders = [Path(app.root_path, app.template_folder or "templates"),
+                   Path(app.root_path, app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations"))]
+        for folder in folders:
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in (".html", ".mo") and path.is_file():
+                    digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+        found = app.extensions["orocert_release"] = digest.hexdigest()[:12]
+    return found

@@ -7,6 +7,9 @@ implementation (Babel's ``format_date``) can replace them in one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -31,7 +34,18 @@ def format_date(value: date | datetime | str | None, style: str = "medium") -> s
             return value
     if isinstance(value, datetime):
         value = value.date()
-    if _french():
+    fixed = _FIXED.get()
+    if fixed is not None:
+        key = (value, style)
+        text = fixed[1].get(key)
+        if text is None:
+            text = fixed[1][key] = _format(value, style, fixed[0])
+        return text
+    return _format(value, style, _french())
+
+
+def _format(value: date, style: str, french: bool) -> str:
+    if french:
         from lms.core import i18n
 
         return i18n.format_date(value, style if style in ("medium", "long") else "medium")
@@ -44,8 +58,26 @@ def english_date(value: date, style: str = "medium") -> str:
     return pattern.format(d=value.day, b=value.strftime("%b"), B=value.strftime("%B"), Y=value.year)
 
 
+# Inside ``fixed_language()``: whether dates are French, and the dates already formatted (by value and style).
+_FIXED: ContextVar[tuple[bool, dict] | None] = ContextVar("formatting_fixed_language", default=None)
+
+
+@contextmanager
+def fixed_language() -> Iterator[None]:
+    """Within the block, dates follow the language of this moment without asking the request each time, and each
+    distinct date is formatted once: a cohort's decisions show tens of thousands of dates in one request."""
+    token = _FIXED.set((_french(), {}))
+    try:
+        yield
+    finally:
+        _FIXED.reset(token)
+
+
 def _french() -> bool:
     """True inside a request whose reader chose French (dates then follow the French locale)."""
+    fixed = _FIXED.get()
+    if fixed is not None:
+        return fixed[0]
     from flask import has_request_context
 
     if not has_request_context():

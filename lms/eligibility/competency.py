@@ -18,13 +18,13 @@ unfair to the trainee and surprising to a board.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from lms.core.phrases import _, join_phrases, ngettext, translated_data
-from lms.eligibility.facts import ObservationFact
+from lms.eligibility.facts import ObservationFact, builder
 
 DENTAL_ASSESSOR_ALWAYS = "always"
 DENTAL_ASSESSOR_ROUTE_N = "route_n"
@@ -73,6 +73,9 @@ class CompetencyStatus:
         return max(0, self.min_cases - self.cases) if self.min_cases > 0 else 0
 
 
+_make_status = builder(CompetencyStatus)  # a cohort works out ten per trainee
+
+
 def _int(definition: Mapping[str, Any], key: str, default: int) -> int:
     value = definition.get(key)
     return default if value is None else int(value)
@@ -94,16 +97,18 @@ def failure_reasons(competency_def: Mapping[str, Any], obs: ObservationFact) -> 
     A critical criterion with no recorded result counts as not met: a missing tick must not
     let a safety item through.
     """
-    return _failure_reasons(obs, required_level(competency_def), critical_criteria(competency_def))
+    return failure_reasons_at(obs, required_level(competency_def), critical_criteria(competency_def))
 
 
-def _failure_reasons(obs: ObservationFact, level: int, critical: list[str]) -> list[str]:
+def failure_reasons_at(obs: ObservationFact, level: int, critical: Sequence[str]) -> list[str]:
     """:func:`failure_reasons` with the definition's required level and critical criteria worked out once."""
     reasons: list[str] = []
     if obs.level < level:
         reasons.append(_("level %(level)s, below the required %(required)s", level=obs.level, required=level))
     if obs.critical_failure:
         reasons.append(_("a critical failure was recorded"))
+    if not critical:
+        return reasons
     recorded: dict[str, bool] = {}
     for criterion in obs.criteria:
         # If a criterion is recorded twice, any "not met" wins.
@@ -171,6 +176,45 @@ def dental_assessor_needed(competency_def: Mapping[str, Any], trainee_is_dental:
     return True
 
 
+@dataclass(frozen=True)
+class CompetencySpec:
+    """A competency definition's thresholds, read from the standard once (a cohort shares them)."""
+
+    competency_id: str
+    title: str
+    required: int
+    min_assessors: int
+    min_cases: int
+    required_level: int
+    critical: tuple[str, ...]
+    resets: bool  # a critical failure resets the count
+    simulation_allowed: bool
+    dental_rule: str
+
+    @classmethod
+    def of(cls, competency_def: Mapping[str, Any]) -> CompetencySpec:
+        return cls(
+            competency_id=str(competency_def["id"]),
+            title=translated_data(str(competency_def.get("title") or ""), {"fr": competency_def.get("title_fr")}),
+            required=max(1, _int(competency_def, "observations", 1)),
+            min_assessors=max(1, _int(competency_def, "min_assessors", 1)),
+            min_cases=max(0, _int(competency_def, "min_cases", 0)),
+            required_level=required_level(competency_def),
+            critical=tuple(critical_criteria(competency_def)),
+            resets=bool(competency_def.get("critical_failure_resets")),
+            simulation_allowed=bool(competency_def.get("simulation_allowed", False)),
+            dental_rule=str(competency_def.get("dental_assessor") or DENTAL_ASSESSOR_NEVER),
+        )
+
+    def needs_dental(self, trainee_is_dental: bool) -> bool:
+        """As :func:`dental_assessor_needed`."""
+        if self.dental_rule == DENTAL_ASSESSOR_NEVER:
+            return False
+        if self.dental_rule == DENTAL_ASSESSOR_ROUTE_N:
+            return not trainee_is_dental
+        return True
+
+
 def sign_off(
     competency_def: Mapping[str, Any],
     observations: Iterable[ObservationFact],
@@ -182,20 +226,29 @@ def sign_off(
     ``observations`` may hold every observation of the trainee, in any order; only those for this
     competency that count are used (see ``counted_observations``).
     """
-    required = max(1, _int(competency_def, "observations", 1))
-    min_assessors = max(1, _int(competency_def, "min_assessors", 1))
-    min_cases = max(0, _int(competency_def, "min_cases", 0))
-    needs_dental = dental_assessor_needed(competency_def, trainee_is_dental)
+    spec = CompetencySpec.of(competency_def)
+    return sign_off_current(spec, _relevant(competency_def, observations), trainee_is_dental=trainee_is_dental)
 
-    relevant = _relevant(competency_def, observations)
-    reset_at = _reset_point(competency_def, relevant)
-    counted = relevant[reset_at + 1 :]
+
+def sign_off_current(
+    spec: CompetencySpec, current: Sequence[ObservationFact], *, trainee_is_dental: bool
+) -> CompetencyStatus:
+    """:func:`sign_off` from the competency's thresholds and the trainee's current (not superseded) observations of
+    it, oldest first by (observed_on, recorded_seq, id); simulated ones are left out here unless the standard
+    allows them."""
+    relevant = current if spec.simulation_allowed else [o for o in current if not o.simulated]
+    reset_at = -1
+    if spec.resets:
+        reset_at = max((i for i, o in enumerate(relevant) if o.critical_failure), default=-1)
+    counted = relevant[reset_at + 1 :] if reset_at >= 0 else relevant
+    required, min_assessors, min_cases = spec.required, spec.min_assessors, spec.min_cases
+    needs_dental = spec.needs_dental(trainee_is_dental)
     run: list[ObservationFact] = []
     breaking: ObservationFact | None = None
-    level, critical = required_level(competency_def), critical_criteria(competency_def)
+    level, critical = spec.required_level, spec.critical
     breaking_reasons: list[str] = []
     for obs in reversed(counted):
-        reasons = _failure_reasons(obs, level, critical)
+        reasons = failure_reasons_at(obs, level, critical)
         if not reasons:
             run.append(obs)
         else:
@@ -224,9 +277,9 @@ def sign_off(
         parts.append(_("dental-professional assessor: yes") if dental_present
                      else _("dental-professional assessor: not yet"))
 
-    return CompetencyStatus(
-        competency_id=str(competency_def["id"]),
-        title=translated_data(str(competency_def.get("title") or ""), {"fr": competency_def.get("title_fr")}),
+    return _make_status(
+        competency_id=spec.competency_id,
+        title=spec.title,
         signed_off=signed_off,
         passing=passing,
         required=required,

@@ -22,15 +22,17 @@ from typing import Any
 from lms.core.phrases import _, capitalise, join_words, ngettext, translated_data
 from lms.eligibility.facts import CLINICAL_EXTRAORAL, CLINICAL_INTRAORAL, LAB_IN_PERSON, TraineeFacts
 from lms.eligibility.rules import (
+    INACTIVE_RULE_STATUSES,
     RULES,
     Context,
+    Prepared,
     RequirementResult,
     counted_hours,
     jurisdiction_notice,
     rule_applies,
 )
 
-__all__ = ["Decision", "RequirementResult", "evaluate", "evaluate_requirement", "hours_by_category"]
+__all__ = ["Decision", "Plan", "RequirementResult", "evaluate", "evaluate_requirement", "hours_by_category"]
 
 CERTIFICATE_SCOPE = "certificate"
 # The endorsement every certificate carries; the decision semantics name it.
@@ -103,6 +105,19 @@ def _is_blocking(req: Mapping[str, Any]) -> bool:
     return req.get("required", True) is not False
 
 
+def _unknown_type(req: Mapping[str, Any]) -> RequirementResult:
+    return RequirementResult(
+        id=str(req["id"]),
+        title=translated_data(str(req.get("title") or req["id"]), {"fr": req.get("title_fr")}),
+        scope=str(req.get("scope") or CERTIFICATE_SCOPE),
+        met=False,
+        progress=_("Unknown requirement type"),
+        reason=_("This standard uses a requirement type the system does not know (%(type)s).",
+                 type=repr(req.get('type'))),
+        next_step=_("Ask an admin to correct the standard."),
+    )
+
+
 def evaluate_requirement(req: Mapping[str, Any], ctx: Context) -> RequirementResult:
     """Evaluate one requirement with its registered rule type.
 
@@ -111,17 +126,89 @@ def evaluate_requirement(req: Mapping[str, Any], ctx: Context) -> RequirementRes
     """
     rule_cls = RULES.get(str(req.get("type")))
     if rule_cls is None:
-        return RequirementResult(
-            id=str(req["id"]),
-            title=translated_data(str(req.get("title") or req["id"]), {"fr": req.get("title_fr")}),
-            scope=str(req.get("scope") or CERTIFICATE_SCOPE),
-            met=False,
-            progress=_("Unknown requirement type"),
-            reason=_("This standard uses a requirement type the system does not know (%(type)s).",
-                     type=repr(req.get('type'))),
-            next_step=_("Ask an admin to correct the standard."),
-        )
+        return _unknown_type(req)
     return rule_cls().evaluate(req, ctx)
+
+
+class Plan:
+    """A standard and the jurisdiction rules, prepared once to decide many trainees.
+
+    Everything that depends on the standard alone is worked out here, once per cohort: the requirements with their
+    rule types and whether they block, the endorsements, the lookup tables of competencies and jurisdiction rules, the
+    jurisdiction notices in order, and (in ``prepared``) what each rule derives from its requirement. Only the
+    trainee's own facts are looked at per trainee. ``Plan(standard, rules).evaluate(facts)`` is ``evaluate(standard,
+    facts, rules)``. A plan lives for one batch of decisions in one request (dates in its text follow the reader's
+    language), and reads the standard and the rules without changing them.
+    """
+
+    def __init__(self, standard: Mapping[str, Any], jurisdiction_rules: Sequence[Mapping[str, Any]] = ()) -> None:
+        jurisdiction_rules = tuple(jurisdiction_rules)  # read twice below; a generator would be spent
+        self.standard = standard
+        self.prepared = Prepared(standard, jurisdiction_rules)
+        self.requirements = [
+            (req, RULES.get(str(req.get("type"))), _is_blocking(req)) for req in standard.get("requirements") or ()
+        ]
+        self.endorsement_defs = {str(e["id"]): e for e in standard.get("endorsements") or ()}
+        # The rules in use, by jurisdiction, in notice order (by id): a trainee's notices are those of their own
+        # jurisdiction that name their profession.
+        self._notice_rules: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+        for i, rule in enumerate(sorted(jurisdiction_rules, key=lambda r: str(r.get("id")))):
+            place = rule.get("jurisdiction")
+            if isinstance(place, str) and str(rule.get("status") or "").lower() not in INACTIVE_RULE_STATUSES:
+                self._notice_rules.setdefault(place, []).append((i, rule))
+        self._notice_text: dict[tuple[int, Any], str] = {}
+
+    def notices(self, facts: TraineeFacts) -> list[str]:
+        """The jurisdiction notices for the trainee, as ``rule_applies`` and ``jurisdiction_notice`` give them (each
+        text worked out once per rule and profession)."""
+        if not facts.jurisdiction:
+            return []
+        out = []
+        for i, rule in self._notice_rules.get(facts.jurisdiction, ()):
+            if rule_applies(rule, facts):
+                key = (i, facts.profession)
+                text = self._notice_text.get(key)
+                if text is None:
+                    text = self._notice_text[key] = jurisdiction_notice(rule, facts)
+                out.append(text)
+        return out
+
+    def evaluate(self, facts: TraineeFacts, attestations: Iterable[str] = frozenset()) -> Decision:
+        """Decide one trainee's eligibility (see :func:`evaluate`)."""
+        ctx = Context.build(self.standard, facts, attestations=frozenset(attestations), prepared=self.prepared)
+        results = []
+        open_by_scope: dict[str, list[RequirementResult]] = {}
+        blocking = []
+        for req, rule_cls, blocks in self.requirements:
+            r = _unknown_type(req) if rule_cls is None else rule_cls().evaluate(req, ctx)
+            results.append(r)
+            if blocks:
+                blocking.append(r)
+                if not r.met:
+                    open_by_scope.setdefault(r.scope, []).append(r)
+        endorsement_defs = self.endorsement_defs
+        certificate_ok = not open_by_scope.get(CERTIFICATE_SCOPE)
+
+        def qualifies(endorsement_id: str, seen: frozenset[str] = frozenset()) -> bool:
+            if endorsement_id in seen or endorsement_id not in endorsement_defs:
+                return False  # an unknown or circular prerequisite never qualifies
+            required = endorsement_defs[endorsement_id].get("requires_endorsements") or ()
+            return (
+                certificate_ok
+                and not open_by_scope.get(endorsement_id)
+                and all(qualifies(str(e), seen | {endorsement_id}) for e in required)
+            )
+
+        eligible = certificate_ok and (BASE_ENDORSEMENT not in endorsement_defs or qualifies(BASE_ENDORSEMENT))
+        endorsements = [e for e in endorsement_defs if qualifies(e)] if eligible else []
+        return Decision(
+            eligible=eligible,
+            endorsements=endorsements,
+            requirements=results,
+            notices=self.notices(facts),
+            next_steps=_next_steps(open_by_scope, list(endorsement_defs)),
+            summary=_summary(eligible, endorsements, endorsement_defs, open_by_scope, blocking),
+        )
 
 
 def evaluate(
@@ -141,46 +228,10 @@ def evaluate(
     endorsement). The engine cannot see licence endorsements itself, so an enforced, applicable
     ``jurisdiction_rule`` requirement is met only when its rule id is in this set. It does not
     depend on ``TraineeFacts`` so callers can supply it from wherever licence checks are kept.
+
+    To decide many trainees under one standard, prepare it once with :class:`Plan`.
     """
-    jurisdiction_rules = tuple(jurisdiction_rules)  # read twice below; a generator would be spent
-    ctx = Context.build(standard, facts, jurisdiction_rules, frozenset(attestations))
-    reqs = list(standard.get("requirements") or ())
-    results = [evaluate_requirement(req, ctx) for req in reqs]
-    blocking = [r for req, r in zip(reqs, results, strict=True) if _is_blocking(req)]
-
-    endorsement_defs = {str(e["id"]): e for e in standard.get("endorsements") or ()}
-    open_by_scope: dict[str, list[RequirementResult]] = {}
-    for r in blocking:
-        if not r.met:
-            open_by_scope.setdefault(r.scope, []).append(r)
-    certificate_ok = not open_by_scope.get(CERTIFICATE_SCOPE)
-
-    def qualifies(endorsement_id: str, seen: frozenset[str] = frozenset()) -> bool:
-        if endorsement_id in seen or endorsement_id not in endorsement_defs:
-            return False  # an unknown or circular prerequisite never qualifies
-        required = endorsement_defs[endorsement_id].get("requires_endorsements") or ()
-        return (
-            certificate_ok
-            and not open_by_scope.get(endorsement_id)
-            and all(qualifies(str(e), seen | {endorsement_id}) for e in required)
-        )
-
-    eligible = certificate_ok and (BASE_ENDORSEMENT not in endorsement_defs or qualifies(BASE_ENDORSEMENT))
-    endorsements = [e for e in endorsement_defs if qualifies(e)] if eligible else []
-
-    notices = [
-        jurisdiction_notice(rule, facts)
-        for rule in sorted(jurisdiction_rules, key=lambda r: str(r.get("id")))
-        if rule_applies(rule, facts)
-    ]
-    return Decision(
-        eligible=eligible,
-        endorsements=endorsements,
-        requirements=results,
-        notices=notices,
-        next_steps=_next_steps(open_by_scope, list(endorsement_defs)),
-        summary=_summary(eligible, endorsements, endorsement_defs, open_by_scope, blocking),
-    )
+    return Plan(standard, jurisdiction_rules).evaluate(facts, attestations)
 
 
 def _next_steps(open_by_scope: Mapping[str, list[RequirementResult]], endorsement_ids: list[str]) -> list[str]:

@@ -14,15 +14,16 @@ never depends on the order records arrive in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from lms.core.phrases import _, capitalise, format_date, join_phrases, join_words, label, ngettext, number, with_article
 from lms.core.phrases import english_only as _english_only
 from lms.core.phrases import translated_data as _translated_data
-from lms.eligibility.competency import CompetencyStatus, sign_off
+from lms.eligibility.competency import CompetencySpec, CompetencyStatus, sign_off_current
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
     CLINICAL_INTRAORAL,
@@ -31,7 +32,9 @@ from lms.eligibility.facts import (
     LAB_IN_PERSON,
     AgreementFact,
     HourFact,
+    ObservationFact,
     TraineeFacts,
+    builder,
 )
 
 CATEGORY_LABELS = {
@@ -86,6 +89,8 @@ class RequirementResult:
         return not self.progress.startswith(NOT_APPLICABLE)
 
 
+_make_result = builder(RequirementResult)  # a decision holds about thirty; a cohort's, hundreds of thousands
+
 # The progress text of a met jurisdiction rule that does not concern the trainee.
 NOT_APPLICABLE = _("not applicable")
 
@@ -97,28 +102,77 @@ def _approved(facts: TraineeFacts) -> list[HourFact]:
 def counted_hours(facts: TraineeFacts) -> tuple[HourFact, ...]:
     """Hour entries that count: approved, not superseded, and dated on or after the day hours start to count (the
     enrollment, or an earlier date an admin recognised as advanced standing), ordered by (entry_date, id)."""
-    start = facts.hours_count_from
-    return tuple(
-        sorted((h for h in _approved(facts) if start is None or h.entry_date >= start),
-               key=lambda h: (h.entry_date, h.id))
-    )
+    return _split_hours(facts)[0]
 
 
 def early_minutes_by_category(facts: TraineeFacts) -> dict[str, int]:
     """Approved minutes dated before the day hours start to count, per category (shown, never counted)."""
+    return _split_hours(facts)[1]
+
+
+_BY_DATE_AND_ID = attrgetter("entry_date", "id")
+_OBSERVATION_ORDER = attrgetter("observed_on", "recorded_seq", "id")
+
+
+def _split_hours(facts: TraineeFacts) -> tuple[tuple[HourFact, ...], dict[str, int]]:
+    """:func:`counted_hours` and :func:`early_minutes_by_category` in one pass over the ledger."""
     start = facts.hours_count_from
-    out: dict[str, int] = {}
-    if start is None:
-        return out
-    for h in _approved(facts):
-        if h.entry_date < start:
-            out[h.category] = out.get(h.category, 0) + h.minutes
-    return out
+    approved = _approved(facts)
+    early: dict[str, int] = {}
+    if start is not None:
+        counted = []
+        for h in approved:
+            if h.entry_date >= start:
+                counted.append(h)
+            else:
+                early[h.category] = early.get(h.category, 0) + h.minutes
+        approved = counted
+    return tuple(sorted(approved, key=_BY_DATE_AND_ID)), early
+
+
+class Prepared:
+    """What every evaluation under one standard and one set of jurisdiction rules shares, worked out once.
+
+    The lookup tables of competencies and jurisdiction rules, the enforced rule ids, and whatever a rule derives from
+    the standard alone (a requirement's id, title and scope, a competency's thresholds, a category's label), kept by
+    :meth:`shared` and :meth:`for_requirement`. A cohort's thousands of trainees share one (``engine.Plan``); a single
+    evaluation makes its own. The standard and the rules are read, never changed, while it lives.
+    """
+
+    def __init__(self, standard: Mapping[str, Any], jurisdiction_rules: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.standard = standard
+        self.competencies: dict[str, Mapping[str, Any]] = {
+            str(c["id"]): c for c in standard.get("competencies") or ()}
+        self.jurisdiction_rules: dict[str, Mapping[str, Any]] = {str(r["id"]): r for r in jurisdiction_rules}
+        self.enforced_rules = frozenset(str(r) for r in standard.get("jurisdiction_rules_enforced") or ())
+        self._memo: dict[Any, Any] = {}
+
+    def shared(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, made by ``make()`` the first time (it must depend on the standard and the
+        jurisdiction rules only, never on a trainee)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = make()
+            return value
+
+    def for_requirement(self, kind: str, req: Mapping[str, Any], make: Callable[[], Any]) -> Any:
+        """Like :meth:`shared` for one requirement of the standard. The requirement itself is kept with the value, so
+        its identity stays unique while this lives."""
+        key = (kind, id(req))
+        found = self._memo.get(key)
+        if found is None or found[0] is not req:
+            found = self._memo[key] = (req, make())
+        return found[1]
 
 
 @dataclass(frozen=True, eq=False)
 class Context:
-    """Everything a rule may look at: the standard, the facts, and values worked out once."""
+    """Everything a rule may look at: the standard, the facts, and values worked out once.
+
+    ``prepared`` holds what depends on the standard alone (shared by every trainee of a cohort); ``own`` keeps values
+    worked out once for this trainee (their observations per competency).
+    """
 
     standard: Mapping[str, Any]
     facts: TraineeFacts
@@ -129,6 +183,8 @@ class Context:
     jurisdiction_rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     enforced_rules: frozenset[str] = frozenset()
     attestations: frozenset[str] = frozenset()
+    prepared: Prepared | None = None
+    own: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -137,9 +193,13 @@ class Context:
         facts: TraineeFacts,
         jurisdiction_rules: Iterable[Mapping[str, Any]] = (),
         attestations: Iterable[str] = frozenset(),
+        prepared: Prepared | None = None,
     ) -> Context:
-        """Build the context for one evaluation (counting hours once for all rules)."""
-        hours = counted_hours(facts)
+        """Build the context for one evaluation (counting hours once for all rules). ``prepared`` is the standard's
+        shared part when the caller evaluates many trainees (it must be of the same standard and rules)."""
+        if prepared is None:
+            prepared = Prepared(standard, jurisdiction_rules)
+        hours, early = _split_hours(facts)
         minutes: dict[str, int] = {}
         for h in hours:
             minutes[h.category] = minutes.get(h.category, 0) + h.minutes
@@ -148,17 +208,41 @@ class Context:
             facts=facts,
             counted_hours=hours,
             minutes_by_category=minutes,
-            early_minutes=early_minutes_by_category(facts),
-            competencies={str(c["id"]): c for c in standard.get("competencies") or ()},
-            jurisdiction_rules={str(r["id"]): r for r in jurisdiction_rules},
-            enforced_rules=frozenset(str(r) for r in standard.get("jurisdiction_rules_enforced") or ()),
+            early_minutes=early,
+            competencies=prepared.competencies,
+            jurisdiction_rules=prepared.jurisdiction_rules,
+            enforced_rules=prepared.enforced_rules,
             attestations=frozenset(attestations),
+            prepared=prepared,
         )
 
     @property
     def today(self) -> date:
         """The evaluation date (from the facts, so tests and snapshots are reproducible)."""
         return self.facts.today
+
+    def shared(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A value that depends on the standard alone, worked out once (see :class:`Prepared`)."""
+        if self.prepared is None:
+            return make()
+        return self.prepared.shared(key, make)
+
+    def for_requirement(self, kind: str, req: Mapping[str, Any], make: Callable[[], Any]) -> Any:
+        """A value that depends on one requirement of the standard alone, worked out once."""
+        if self.prepared is None:
+            return make()
+        return self.prepared.for_requirement(kind, req, make)
+
+    def observations_of(self, competency_id: str) -> tuple[ObservationFact, ...]:
+        """The trainee's current (not superseded) observations of one competency, oldest first by (observed_on,
+        recorded_seq, id). All competencies are sorted and grouped in one pass, the first time one is asked."""
+        groups = self.own.get("observations")
+        if groups is None:
+            groups = {}
+            for o in sorted((o for o in self.facts.observations if not o.superseded), key=_OBSERVATION_ORDER):
+                groups.setdefault(o.competency_id, []).append(o)
+            groups = self.own["observations"] = {k: tuple(v) for k, v in groups.items()}
+        return groups.get(competency_id, ())
 
 
 # --------------------------------------------------------------------------- wording helpers
@@ -270,8 +354,10 @@ def licence_unverified(facts: TraineeFacts) -> tuple[str, str, str] | None:
 
 def not_regulated_rule(ctx: Context, facts: TraineeFacts) -> Mapping[str, Any] | None:
     """The jurisdiction rule saying the trainee's profession is not regulated where they practise, if any."""
-    for rule in ctx.jurisdiction_rules.values():
-        if rule.get("profession_regulated") is False and rule_applies(rule, facts):
+    candidates = ctx.shared("not-regulated", lambda: [
+        rule for rule in ctx.jurisdiction_rules.values() if rule.get("profession_regulated") is False])
+    for rule in candidates:
+        if rule_applies(rule, facts):
             return rule
     return None
 
@@ -312,23 +398,20 @@ class Rule:
 
     def title(self, req: Mapping[str, Any], ctx: Context) -> str:
         """The requirement's title from the standard (with its French title, when the standard gives one), or a
-        sensible default."""
+        sensible default. It depends on the standard alone (never on the trainee): it is worked out once per
+        standard."""
         return _translated_data(str(req.get("title") or req["id"]), {"fr": req.get("title_fr")})
 
     def result(
         self, req: Mapping[str, Any], ctx: Context, met: bool, progress: str, reason: str = "", next_step: str = ""
     ) -> RequirementResult:
         """Wrap an outcome with the requirement's id, title and scope (reason and next step only when unmet)."""
-        return RequirementResult(
-            id=str(req["id"]),
-            title=self.title(req, ctx),
-            scope=str(req.get("scope") or "certificate"),
-            met=met,
-            progress=progress,
-            reason="" if met else reason,
-            # Next steps read as short imperatives in a list, without a closing full stop.
-            next_step="" if met else next_step.rstrip("."),
-        )
+        rid, title, scope = ctx.for_requirement("head", req, lambda: (
+            str(req["id"]), self.title(req, ctx), str(req.get("scope") or "certificate")))
+        if met:
+            return _make_result(rid, title, scope, met, progress, "", "")
+        # Next steps read as short imperatives in a list, without a closing full stop.
+        return _make_result(rid, title, scope, met, progress, reason, next_step.rstrip("."))
 
     def met(self, req: Mapping[str, Any], ctx: Context, progress: str) -> RequirementResult:
         """A met result."""
@@ -549,14 +632,20 @@ class ApprovedHoursRule(Rule):
 
     type = "approved_hours"
 
-    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+    def _target(self, req: Mapping[str, Any]) -> tuple[list[str], int, str, str]:
+        """The categories, the hours needed (also in whole minutes, so sums never suffer float drift) and their
+        words: the standard's part, the same for every trainee."""
         params = self.params(req)
         categories = _categories(params)
         min_hours = float(params.get("min_hours") or 0)
-        need_minutes = round(min_hours * 60)  # whole minutes, so sums never suffer float drift
-        have_minutes = sum(ctx.minutes_by_category.get(c, 0) for c in categories)
         label = join_words([category_label(c) for c in categories]) or _("no category")
-        have, need = fmt_hours(have_minutes), fmt_number(min_hours)
+        return categories, round(min_hours * 60), label, fmt_number(min_hours)
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        categories, need_minutes, label, need = ctx.for_requirement(
+            "approved_hours", req, lambda: self._target(req))
+        have_minutes = sum(ctx.minutes_by_category.get(c, 0) for c in categories)
+        have = fmt_hours(have_minutes)
         progress = _("%(label)s hours: %(have)s of %(need)s", label=capitalise(label), have=have, need=need)
         early = sum(ctx.early_minutes.get(c, 0) for c in categories)
         if early:
@@ -647,13 +736,17 @@ class CompetencyRule(Rule):
         return _translated_data(f"{definition['id']} {definition.get('title') or ''}".strip(),
                                 {"fr": definition.get("title_fr") and f"{definition['id']} {definition['title_fr']}"})
 
-    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+    def _spec(self, req: Mapping[str, Any], ctx: Context) -> CompetencySpec | None:
         definition = self._definition(req, ctx)
-        if definition is None:
+        return None if definition is None else CompetencySpec.of(definition)
+
+    def evaluate(self, req: Mapping[str, Any], ctx: Context) -> RequirementResult:
+        spec = ctx.for_requirement("competency", req, lambda: self._spec(req, ctx))
+        if spec is None:
             missing = self.params(req).get("competency")
             reason = _("Competency %(id)s is not defined in this standard.", id=missing)
             return self.unmet(req, ctx, _("Competency %(id)s: not defined", id=missing), reason, ASK_ADMIN_STEP)
-        status = sign_off(definition, ctx.facts.observations, trainee_is_dental=ctx.facts.is_dental)
+        status = sign_off_current(spec, ctx.observations_of(spec.competency_id), trainee_is_dental=ctx.facts.is_dental)
         progress = _("%(competency)s: %(progress)s", competency=status.label, progress=status.progress)
         if status.signed_off:
             return self.met(req, ctx, progress)

@@ -33,7 +33,7 @@ from lms.core.phrases import (
     translated_data,
     with_article,
 )
-from lms.eligibility.competency import observation_passes
+from lms.eligibility.competency import critical_criteria, failure_reasons_at, observation_passes, required_level
 from lms.eligibility.facts import ExamSittingFact, ObservationFact, OsceFact, TraineeFacts
 from lms.eligibility.rules import (
     ASK_ADMIN_STEP,
@@ -205,8 +205,10 @@ class AssessorQualificationRule(Rule):
         verified = bool(params.get("verified_licence", True))
         who = join_words(sorted(profession_label(p) for p in professions)) or _("no profession")
         licence = _(" with a verified license") if verified else ""
+        level, critical = ctx.shared(("pass-rule", cid), lambda: (required_level(definition),
+                                                                  critical_criteria(definition)))
         passing = [o for o in ctx.facts.observations
-                   if o.competency_id == cid and not o.superseded and observation_passes(definition, o)]
+                   if o.competency_id == cid and not o.superseded and not failure_reasons_at(o, level, critical)]
         qualified = [o for o in passing if assessor_qualified(o, professions, verified)]
         if qualified:
             first = min(qualified, key=lambda o: (o.observed_on, o.recorded_seq))

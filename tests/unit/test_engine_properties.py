@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from lms.core.formatting import format_date
 from lms.eligibility import Decision, RequirementResult, evaluate, hours_by_category
+from lms.eligibility.engine import Plan
 from lms.eligibility.facts import (
     CLINICAL_EXTRAORAL,
     CLINICAL_INTRAORAL,
@@ -428,3 +429,28 @@ def test_decision_is_consistent_with_its_requirements(scenario):
     assert all(r.reason == "" and r.next_step == "" for r in d.requirements if r.met)
     assert len(d.next_steps) <= sum(1 for r in d.requirements if not r.met)
     assert d.eligible == d.summary.startswith("Eligible")
+
+
+# Two rules that make a shared plan's work depend on the trainee: one names several professions (its notice names the
+# trainee's own), one says a profession is not regulated in Washington.
+COHORT_RULES = [
+    *JURISDICTION_RULES,
+    {"id": "wa-several", "jurisdiction": "US-WA", "profession": ["nurse", "massage_therapist", "dentist"],
+     "activity": "intraoral", "summary": "Gloves and written consent for oral work.", "requires": {},
+     "source_cite": "WAC 000-000-000", "verified_on": "2026-10-01", "status": "S"},
+    {"id": "wa-nurse-unregulated", "jurisdiction": "US-WA", "profession": "nurse", "activity": "omt",
+     "summary": "Not a regulated profession here.", "requires": {}, "source_cite": "RCW 00.000",
+     "verified_on": "2026-10-01", "status": "S", "profession_regulated": False},
+]
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(scenarios(), min_size=2, max_size=6), st.booleans())
+def test_a_plan_shared_by_a_cohort_decides_each_trainee_as_if_alone(cohort, enforce):
+    """A cohort shares one prepared standard; each trainee's decision is still the one evaluated for them alone, in
+    whatever order the cohort comes."""
+    standard = make_standard(jurisdiction_rules_enforced=[WA_RULE] if enforce else [])
+    alone = [evaluate(standard, facts, COHORT_RULES, attestations).to_dict() for facts, _, attestations in cohort]
+    plan = Plan(standard, COHORT_RULES)
+    assert [plan.evaluate(facts, attestations).to_dict() for facts, _, attestations in cohort] == alone
+    assert [plan.evaluate(facts, attestations).to_dict() for facts, _, attestations in reversed(cohort)] == alone[::-1]

@@ -294,6 +294,33 @@ def test_canonical_form_signs_every_field_and_uses_no_made_up_base(issuer):
     assert "example.org/base" not in nquads
 
 
+def test_pinned_contexts_are_loaded_once_and_the_canonical_form_does_not_change(issuer, monkeypatch):
+    """The loader marks pinned contexts as static, so pyld keeps what it resolved from them for later documents: the
+    canonical form is the same with the contexts loaded afresh or kept, and each context is loaded once."""
+    from pyld import jsonld
+
+    documents = [{k: v for k, v in issuer.issue(endorsements=e).items() if k != "proof"}
+                 for e in (["extraoral"], ["extraoral", "intraoral"], [])]
+    loaded: list[str] = []
+    real = ob3.document_loader
+
+    def counting(url, options=None):
+        loaded.append(url)
+        return real(url, options)
+
+    monkeypatch.setattr(ob3, "document_loader", counting)
+    forms = []
+    for _ in range(2):
+        jsonld._resolved_context_cache.clear()  # noqa: SLF001 - start cold, as a new worker does
+        for document in documents:
+            ob3._canonical_cache.clear()  # noqa: SLF001
+            forms.append(ob3.canonicalize(document))
+        ob3._canonical_cache.clear()  # noqa: SLF001
+        forms.append(ob3.canonicalize(documents[0]))
+    assert forms[:4] == forms[4:] and forms[0] == forms[3] and len(set(forms[:3])) == 3
+    assert sorted(loaded) == sorted(2 * list(documents[0]["@context"]))  # once per context, per cold start
+
+
 @pytest.mark.parametrize(
     "tamper",
     [

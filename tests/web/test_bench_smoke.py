@@ -11,7 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ("verify.rps_ratio", "verify.p99_ratio", "issue.ratio", "eligibility.cohort_10k_s",
         "eligibility.cohort_queries_1k", "eligibility.cohort_queries_10k", "memory.worker_rss_growth_mb",
-        "scale.db_mb_per_10k_trainees", "pages.admin_gradebook_ms", "verify.app_rps_per_worker")
+        "scale.db_mb_per_10k_trainees", "pages.admin_gradebook_ms", "verify.app_rps_per_worker", "pages.verify_page_ms",
+        "pages.verify_page_rendered_ms")
 
 
 def test_bench_smoke_run_writes_every_figure(tmp_path):

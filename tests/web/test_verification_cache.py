@@ -208,16 +208,22 @@ def redis_prefix():
         conn.delete(key)
 
 
+def _two_instances(make_app, redis_prefix, email):
+    """Two instances of the app sharing one Redis cache, and a certificate issued on the first."""
+    one = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
+    two = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
+    with one.test_request_context():
+        cert = issue(qualified_trainee(email=email))
+        serial = cert.serial
+    return one, two, cert, serial
+
+
 def test_instances_share_the_redis_cache_and_see_a_revocation_at_once(make_app, redis_prefix, program):
     import redis
 
     from lms.certificates.issuing import revoke
 
-    one = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
-    two = make_app(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
-    with one.test_request_context():
-        cert = issue(qualified_trainee(email="shared@example.test"))
-        serial = cert.serial
+    one, two, cert, serial = _two_instances(make_app, redis_prefix, "shared@example.test")
     first = client_for(one).get(f"/api/v1/certificates/{serial}")
     assert first.json["status"] == "active"
     stored = [k.decode() for k in redis.Redis.from_url(REDIS_URL).scan_iter(redis_prefix + "*")]
@@ -262,3 +268,118 @@ def test_a_check_costs_one_query_cold_or_warm(ctx, certs):  # noqa: F811
     with count_statements(ctx) as rebuilt:
         assert client.get(url).get_data() == first.get_data()
     assert len(rebuilt) == 1
+
+
+# --------------------------------------------------------------------------- the HTML page from the shared cache
+
+
+def _page(client, serial, *, lang=None, etag=None, **headers):
+    url = f"/verify/{serial}" + (f"?lang={lang}" if lang else "")
+    if etag:
+        headers["If-None-Match"] = etag
+    return client.get(url, headers=headers)
+
+
+def _page_entries(app) -> list[str]:
+    from lms.core.cache import cache_for
+
+    return [key for key in cache_for(app)._data if key.startswith("page:")]
+
+
+def test_the_page_is_served_from_the_cache_and_a_revocation_shows_at_once(ctx, certs):  # noqa: F811
+    from lms.certificates.issuing import revoke
+    from lms.core.cache import cache_for
+
+    cache_for(ctx).clear()
+    cert = certs["active"]
+    first = _page(client_for(ctx), cert.serial)
+    assert first.status_code == 200 and "Valid" in first.get_data(as_text=True)
+    assert len(_page_entries(ctx)) == 1
+    again = _page(client_for(ctx), cert.serial)  # another visitor: the stored bytes
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert len(_page_entries(ctx)) == 1
+
+    revoke(cert, actor=admin_user(), reason="Licence suspended")
+    db.session.commit()
+    after = _page(client_for(ctx), cert.serial)
+    body = after.get_data(as_text=True)
+    assert after.status_code == 200 and "Revoked" in body and "status-banner-revoked" in body
+    assert "status-banner-active" not in body and after.headers["ETag"] != first.headers["ETag"]
+    # A visitor holding the valid page's ETag gets the revoked page, not a 304.
+    held = _page(client_for(ctx), cert.serial, etag=first.headers["ETag"])
+    assert held.status_code == 200 and held.get_data() == after.get_data()
+    assert _page(client_for(ctx), cert.serial, etag=after.headers["ETag"]).status_code == 304
+    assert len(_page_entries(ctx)) == 2  # the valid page's entry is simply never asked for again
+
+
+def test_french_and_english_pages_are_cached_apart(ctx, certs):  # noqa: F811
+    from lms.core.cache import cache_for
+
+    cache_for(ctx).clear()
+    serial = certs["active"].serial
+    french = _page(client_for(ctx), serial, lang="fr")
+    english = _page(client_for(ctx), serial, lang="en")
+    assert '<html lang="fr">' in french.get_data(as_text=True) and "Valide" in french.get_data(as_text=True)
+    assert '<html lang="en">' in english.get_data(as_text=True) and "Valid" in english.get_data(as_text=True)
+    assert french.headers["ETag"] != english.headers["ETag"]
+    # Each language keeps its own bytes, whichever was asked last and however the language was chosen.
+    for _ in range(2):
+        assert _page(client_for(ctx), serial, lang="fr").get_data() == french.get_data()
+        assert _page(client_for(ctx), serial, **{"Accept-Language": "fr"}).get_data() == french.get_data()
+        assert _page(client_for(ctx), serial).get_data() == english.get_data()
+    assert len(_page_entries(ctx)) == 2
+    # A French visitor holding the English ETag gets the French page.
+    assert _page(client_for(ctx), serial, lang="fr", etag=english.headers["ETag"]).status_code == 200
+
+
+def test_a_cached_page_is_the_page_rendered_afresh(ctx, certs):  # noqa: F811
+    from lms.core.cache import cache_for
+
+    for status in ("active", "expired", "revoked"):
+        for lang in ("en", "fr"):
+            cache_for(ctx).clear()
+            rendered = _page(client_for(ctx), certs[status].serial, lang=lang).get_data()
+            assert _page(client_for(ctx), certs[status].serial, lang=lang).get_data() == rendered
+
+
+def test_pages_that_differ_for_the_visitor_are_never_taken_from_the_cache(ctx, certs):  # noqa: F811
+    from lms.core.cache import cache_for
+
+    create_user("board", email="board@example.test")
+    db.session.commit()
+    cache_for(ctx).clear()
+    serial = certs["active"].serial
+    shared = _page(client_for(ctx), serial).get_data(as_text=True)
+    assert "Sign out" not in shared
+    # A signed-in user gets their own navigation and form token.
+    own = _page(client_for(ctx, "board@example.test"), serial).get_data(as_text=True)
+    assert "Sign out" in own and "Bulk verify" in own and own != shared
+    # A message waiting for this visitor is shown to them, and to no one else.
+    visitor = client_for(ctx)
+    with visitor.session_transaction() as sess:
+        sess["_flashes"] = [("info", "A note for this visitor only")]
+    assert "A note for this visitor only" in _page(visitor, serial).get_data(as_text=True)
+    assert _page(client_for(ctx), serial).get_data(as_text=True) == shared
+    # Another address (extra arguments, the serial typed in lower case) is rendered for what it is.
+    tagged = client_for(ctx).get(f"/verify/{serial}?utm_source=board-newsletter").get_data(as_text=True)
+    assert "utm_source=board-newsletter" in tagged  # the language link keeps the visitor's address
+    lower = client_for(ctx).get(f"/verify/{serial.lower()}")
+    assert lower.status_code == 200 and f"/verify/{serial.lower()}?lang=fr" in lower.get_data(as_text=True)
+    assert len(_page_entries(ctx)) == 1
+
+
+def test_instances_share_the_cached_page_and_see_a_revocation_at_once(make_app, redis_prefix, program):
+    import redis
+
+    from lms.certificates.issuing import revoke
+
+    one, two, cert, serial = _two_instances(make_app, redis_prefix, "sharedpage@example.test")
+    first = _page(client_for(one), serial, lang="fr")
+    stored = [k.decode() for k in redis.Redis.from_url(REDIS_URL).scan_iter(redis_prefix + "page:fr:*")]
+    assert len(stored) == 1 and serial in stored[0], stored
+    assert _page(client_for(two), serial, lang="fr").get_data() == first.get_data()
+    with two.test_request_context():
+        revoke(db.session.merge(cert), actor=admin_user(), reason="Revoked on the other instance")
+        db.session.commit()
+    for app in (one, two):
+        assert "Révoqué" in _page(client_for(app), serial, lang="fr").get_data(as_text=True)
