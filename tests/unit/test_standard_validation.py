@@ -64,7 +64,7 @@ def test_schema_is_a_valid_draft_2020_12_schema():
 
 def test_shipped_standard_identity(standard):
     assert standard["id"] == "omr-c"
-    assert standard["version"] == "0.5.0"
+    assert standard["version"] == "0.5.1"
     assert standard["program"] == "omr"
     # YAML dates come back as ISO strings, so the dict is plain JSON.
     assert standard["last_verified"] == "2026-11-30"
@@ -178,7 +178,7 @@ BROKEN = {
         ["YAML syntax error", "indentation"],
     ),
     "missing version": (
-        'version: "0.5.0"\n',
+        'version: "0.5.1"\n',
         "",
         "id: omr-c",  # a missing key is reported where its mapping (here the whole file) begins
         ["missing required key 'version'"],
@@ -225,7 +225,7 @@ BROKEN = {
         "effective_from",
         ["effective_from", "'2026-13-01' is not a valid date"],
     ),
-    "version not a string": ('version: "0.5.0"', "version: 0.1", "version: 0.1", ["version", "expected a string"]),
+    "version not a string": ('version: "0.5.1"', "version: 0.1", "version: 0.1", ["version", "expected a string"]),
     "invalid scope": ("scope: extraoral", "scope: extra", "scope: extra", ["'extra' is not one of"]),
     "competency param missing": (
         "params: {competency: C9}",
@@ -406,7 +406,7 @@ def test_load_standard_raises_with_all_errors(tmp_path):
 
 def test_summarize(standard):
     text = summarize(standard)
-    assert "omr-c 0.5.0" in text
+    assert "omr-c 0.5.1" in text
     assert "requirements: 29 (certificate 21, extraoral 2, intraoral 6)" in text
     assert "written exam: 30 items in 5 domains, 45 minutes, pass mark 80%, at most 3 sittings" in text
     assert "OSCE: 3 stations (screening, extraoral, adverse_event), 3 to pass" in text
@@ -432,10 +432,10 @@ def test_digest_tracks_content_not_layout(standard):
 def test_command_line(tmp_path, capsys):
     assert main([str(STANDARD_PATH)]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "omr-c 0.5.0" in out
+    assert "OK" in out and "omr-c 0.5.1" in out
 
     broken = tmp_path / "standard.yaml"
-    broken.write_text(edited('version: "0.5.0"\n', ""), encoding="utf-8")
+    broken.write_text(edited('version: "0.5.1"\n', ""), encoding="utf-8")
     assert main([str(broken)]) == 1
     assert (
         f"{broken}:{line_of(SHIPPED, 'id: omr-c')}: top level: missing required key 'version'"

@@ -305,7 +305,7 @@ def test_record_stores_what_was_printed_and_what_it_rests_on(ctx, program):
     assert cert.jurisdiction == "CA-BC"
     assert cert.endorsements == ["extraoral", "intraoral"]
     assert cert.standard_version_id == standard.id
-    assert (cert.standard_version.standard_key, cert.standard_version.version) == ("omr-c", "0.5.0")
+    assert (cert.standard_version.standard_key, cert.standard_version.version) == ("omr-c", "0.5.1")
     assert cert.issued_on == date.today()
     assert cert.expires_on == add_months(cert.issued_on, int(standard.data["validity"]["months"]))
     assert cert.expires_on == add_months(date.today(), 24)
@@ -420,7 +420,7 @@ def test_pdf_text_shows_the_certified_facts(ctx, program, tmp_path):
     assert cert.serial in flat
     assert cert.license_number in flat
     assert re.search(r"extraoral", flat, re.I) and re.search(r"intraoral", flat, re.I)
-    assert "omr-c version 0.5.0" in flat
+    assert "omr-c version 0.5.1" in flat
     assert f"/verify/{cert.serial}" in flat
 
 

@@ -24,7 +24,7 @@ def _changed_standard(app, tmp_path):
     anchor = text.index("id: C6")
     at = text.index("observations: 5", anchor)
     text = text[:at] + "observations: 6" + text[at + len("observations: 5"):]
-    text = text.replace('version: "0.5.0"', 'version: "0.6.0"', 1)
+    text = text.replace('version: "0.5.1"', 'version: "0.6.0"', 1)
     path = tmp_path / "standard-0.6.0.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -46,7 +46,7 @@ def _check_shape(payload):
     assert set(payload) >= TOP_KEYS
     assert set(payload["trainee"]) == TRAINEE_KEYS
     assert payload["program"] == "omr"
-    assert payload["standard"] == {"id": "omr-c", "version": "0.5.0"}
+    assert payload["standard"] == {"id": "omr-c", "version": "0.5.1"}
     assert isinstance(payload["eligible"], bool)
     assert isinstance(payload["endorsements"], list) and isinstance(payload["notices"], list)
     assert payload["requirements"], "every requirement of the standard is reported"

@@ -500,7 +500,7 @@ def test_progress_bars_use_the_pinned_standards_targets(app, ctx, program, tmp_p
     assert old in shipped
     changed = tmp_path / "standard.yaml"
     changed.write_text(shipped.replace(old, "params: {category: clinical_intraoral, min_hours: 30}", 1)
-                       .replace('version: "0.5.0"', 'version: "0.8.0"', 1), encoding="utf-8")
+                       .replace('version: "0.5.1"', 'version: "0.8.0"', 1), encoding="utf-8")
     version, _ = load_standard(changed)
     move_enrollment(enrollment_of(trainee), version, actor=create_user("admin"), reason="Stricter standard")
     client = _client(app, trainee.email)

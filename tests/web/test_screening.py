@@ -329,7 +329,7 @@ def test_gate_uses_the_clearance_window_of_the_trainees_standard(app, people, ro
     old = "clearance_valid_days: 183"
     assert old in text
     changed = tmp_path / "standard.yaml"
-    text = text.replace(old, "clearance_valid_days: 120", 1).replace('version: "0.5.0"', 'version: "0.9.0"', 1)
+    text = text.replace(old, "clearance_valid_days: 120", 1).replace('version: "0.5.1"', 'version: "0.9.0"', 1)
     changed.write_text(text, encoding="utf-8")
     version, created = load_standard(changed)
     assert created

@@ -21,7 +21,7 @@ C6_OBSERVATIONS = "    observations: 5            # [A] highest-risk competency\
 
 def _shipped_text() -> str:
     text = SHIPPED.read_text(encoding="utf-8")
-    assert C6_OBSERVATIONS in text and 'version: "0.5.0"' in text
+    assert C6_OBSERVATIONS in text and 'version: "0.5.1"' in text
     return text
 
 
@@ -35,7 +35,7 @@ def _changed_copy(tmp_path: Path, *, version: str | None = "0.6.0") -> Path:
     """The shipped standard with C6 needing 6 observations (and, unless version is None, a new version)."""
     text = _shipped_text().replace(C6_OBSERVATIONS, C6_OBSERVATIONS.replace("5", "6", 1))
     if version:
-        text = text.replace('version: "0.5.0"', f'version: "{version}"', 1)
+        text = text.replace('version: "0.5.1"', f'version: "{version}"', 1)
     return _write(tmp_path, f"standard-{version or 'same'}.yaml", text)
 
 
@@ -60,7 +60,7 @@ def _client(app, email):
 def test_check_shipped_standard_exits_zero_with_summary(runner):
     result = runner.invoke(args=["standard", "check", str(SHIPPED)])
     assert result.exit_code == 0, result.output
-    assert "[omr-c 0.5.0]" in result.output
+    assert "[omr-c 0.5.1]" in result.output
     assert "program omr" in result.output
     assert re.search(r"competencies: 10 \(\d+ criteria, \d+ critical\)", result.output)
     assert "endorsements: extraoral, intraoral (requires extraoral)" in result.output
@@ -112,10 +112,10 @@ def test_loading_the_shipped_standard_twice_keeps_one_version(ctx, runner, progr
     assert len(_versions()) == 1
     result = runner.invoke(args=["standard", "load", str(SHIPPED)])
     assert result.exit_code == 0, result.output
-    assert "omr-c v0.5.0: unchanged" in result.output
+    assert "omr-c v0.5.1: unchanged" in result.output
     result = runner.invoke(args=["courses", "load"])
     assert result.exit_code == 0, result.output
-    assert "standard omr-c v0.5.0: unchanged" in result.output
+    assert "standard omr-c v0.5.1: unchanged" in result.output
     db.session.expire_all()
     assert len(_versions()) == 1
 
@@ -140,16 +140,16 @@ def test_changed_copy_with_new_version_creates_second_version(ctx, runner, progr
     assert "omr-c v0.6.0: new version loaded" in result.output
     db.session.expire_all()
     versions = _versions()
-    assert [(v.standard_key, v.version) for v in versions] == [("omr-c", "0.5.0"), ("omr-c", "0.6.0")]
+    assert [(v.standard_key, v.version) for v in versions] == [("omr-c", "0.5.1"), ("omr-c", "0.6.0")]
     old, new = versions
     assert old.id == first.id and old.data == first_data and old.digest != new.digest
     c6 = {v.version: next(c for c in v.data["competencies"] if c["id"] == "C6")["observations"] for v in versions}
-    assert c6 == {"0.5.0": 5, "0.6.0": 6}
+    assert c6 == {"0.5.1": 5, "0.6.0": 6}
     assert new.source_path == str(path)
     from lms.core.audit import AuditEvent
 
     events = db.session.execute(sa.select(AuditEvent).filter_by(action="standard.load")).scalars().all()
-    assert [e.details["version"] for e in events] == ["0.5.0", "0.6.0"]
+    assert [e.details["version"] for e in events] == ["0.5.1", "0.6.0"]
     # Loading the same changed file again is a no-op.
     again = runner.invoke(args=["standard", "load", str(path)])
     assert again.exit_code == 0 and "unchanged" in again.output
@@ -160,14 +160,14 @@ def test_changed_file_with_same_version_is_refused(ctx, runner, program, tmp_pat
     path = _changed_copy(tmp_path, version=None)
     result = runner.invoke(args=["standard", "load", str(path)])
     assert result.exit_code == 1
-    assert f"{path}:1: the file changed but its version is still 0.5.0" in result.output
+    assert f"{path}:1: the file changed but its version is still 0.5.1" in result.output
     assert "give the changed standard a new version" in result.output
     db.session.expire_all()
     assert len(_versions()) == 1
 
 
 def test_load_refuses_an_invalid_file_and_loads_nothing(ctx, runner, program, tmp_path):
-    text = _shipped_text().replace('version: "0.5.0"', 'version: "0.7.0"', 1).replace(
+    text = _shipped_text().replace('version: "0.5.1"', 'version: "0.7.0"', 1).replace(
         "    type: profession\n", "    type: wizardry\n", 1)
     path = _write(tmp_path, "invalid.yaml", text)
     result = runner.invoke(args=["standard", "load", str(path)])
@@ -181,7 +181,7 @@ def test_load_refuses_an_invalid_file_and_loads_nothing(ctx, runner, program, tm
 
 
 def _c6_passes(trainee, enrollment, standard, assessors):
-    """Five passing C6 observations by two assessors on three cases (enough under 0.5.0, not under 0.6.0)."""
+    """Five passing C6 observations by two assessors on three cases (enough under 0.5.1, not under 0.6.0)."""
     from lms.assessments.operations import ObservationInput, record_observation
 
     comp = next(c for c in standard.data["competencies"] if c["id"] == "C6")
@@ -280,4 +280,4 @@ def test_admin_standards_page_lists_every_version(ctx, app, runner, program, tmp
     assert runner.invoke(args=["standard", "load", str(_changed_copy(tmp_path))]).exit_code == 0
     page = _client(app, admin.email).get("/admin/standards")
     assert page.status_code == 200
-    assert b"0.5.0" in page.data and b"0.6.0" in page.data
+    assert b"0.5.1" in page.data and b"0.6.0" in page.data

@@ -76,7 +76,7 @@ def test_page_for_an_active_certificate(ctx, certs):
     assert "Valid" in text and f"valid until {expires}" in text
     assert "Avery Active" in text and cert.license_number in text
     assert "extraoral" in text and "intraoral" in text
-    assert "omr-c, version 0.5.0" in text
+    assert "omr-c, version 0.5.1" in text
     assert cert.pdf_sha256 in text
     assert "Revoked" not in text and "Expired" not in text
 
@@ -161,7 +161,7 @@ def test_api_record_has_exactly_the_documented_keys(ctx, certs):
                                   "license": cert.license_number, "jurisdiction": "CA-BC"}
         assert body["endorsements"] == ["extraoral", "intraoral"]
         assert body["program"] == "omr"
-        assert body["standard"] == {"id": "omr-c", "version": "0.5.0"}
+        assert body["standard"] == {"id": "omr-c", "version": "0.5.1"}
         assert body["issued_on"] == cert.issued_on.isoformat()
         assert body["expires_on"] == cert.expires_on.isoformat()
         assert body["pdf_sha256"] == cert.pdf_sha256
