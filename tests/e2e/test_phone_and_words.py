@@ -121,11 +121,16 @@ def test_admin_and_instructor_tables_fit_a_phone(open_page, live_server, axe_sou
             _no_serious_axe(page, f"{path} at 375 px", axe_source)
         if who == ADMIN:
             page.goto("/admin/trainees")
-            expect(page.get_by_role("button", name="Approve and issue")).to_be_visible()
             row = page.locator("table.stack tbody tr").first
             for label in ("Trainee", "Eligible"):
                 box = row.locator(f'td[data-label="{label}"]').bounding_box()
                 assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, (label, box)
+            # The application is decided from the phone too (declined, so the other browser tests find the trainee
+            # as they left them: eligible, with no application waiting).
+            expect(page.get_by_role("button", name="Approve and issue")).to_be_visible()
+            page.get_by_label(re.compile("^Note")).fill("Declined from the phone layout check.")
+            page.get_by_role("button", name="Decline").click()
+            expect(page.get_by_role("button", name="Approve and issue")).to_have_count(0)
 
 
 def test_compact_menu_opens_without_any_script(open_page):
