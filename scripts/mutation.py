@@ -243,17 +243,36 @@ def _natural(name: str) -> tuple[str, int]:
     return base, int(n) if n.isdigit() else 0
 
 
+def carry_over(results: list[dict], modules: list[dict], previous: Path) -> list[dict]:
+    """``results`` of the modules just run, plus, for every other listed module, its figures in the previous summary
+    (marked ``carried_over``), in the order of modules.toml: a run of some modules keeps the report whole."""
+    earlier = {}
+    if previous.exists():
+        earlier = {r["name"]: r for r in json.loads(previous.read_text("utf-8"))["modules"]}
+    run = {r["name"]: r for r in results}
+    merged = []
+    for m in modules:
+        if m["name"] in run:
+            merged.append(run[m["name"]])
+        elif m["name"] in earlier and earlier[m["name"]]["path"] == m["path"]:
+            merged.append({**earlier[m["name"]], "carried_over": True})
+    return merged
+
+
 def write_report(results: list[dict], out: Path, equivalents: dict[str, str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     used = {e["key"] for r in results for e in r["equivalent_mutants"]}
-    run_names = {r["name"] for r in results}
+    # A carried-over module's figures predate the current equivalent.txt: its entries are not judged stale here.
+    run_names = {r["name"] for r in results if not r.get("carried_over")}
     stale = sorted(k for k in equivalents if k not in used and k.split(":")[0] in run_names)
+    carried = [r["name"] for r in results if r.get("carried_over")]
     summary = {"modules": results, "stale_equivalents": stale,
                "passed": all(r["meets_floor"] for r in results)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     lines = ["# Mutation report", "",
              "Score = killed / (all mutants − message-only − listed equivalent). "
              "Made by `make mutation`; see the README section \"Mutation testing\".", "",
+             *([f"Not run this time, from the previous summary: {', '.join(carried)}.", ""] if carried else []),
              "| module | file | score | floor | killed (timeouts) | survived | message-only | equivalent | total |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
@@ -284,7 +303,8 @@ def write_report(results: list[dict], out: Path, equivalents: dict[str, str]) ->
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", action="append", help="run only this module (by name; repeatable)")
+    p.add_argument("--only", action="append",
+                   help="run only this module (by name; repeatable); the others keep their previous figures")
     p.add_argument("--config", type=Path, default=CONFIG)
     p.add_argument("--out", type=Path, default=ROOT / "mutation", help="where summary.json and REPORT.md go")
     p.add_argument("--work", type=Path, default=ROOT / "mutation" / "work", help="scratch copies of the project")
@@ -334,9 +354,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             print(f"mutation: {module['name']} ran in {time.monotonic() - started:.0f} s", flush=True)
         results.append(collect(module, work, equivalents))
+    if args.only:
+        results = carry_over(results, load_modules(args.config), args.out / "summary.json")
     write_report(results, args.out, equivalents)
     for r in results:
-        verdict = "ok" if r["meets_floor"] else "BELOW FLOOR"
+        verdict = ("ok" if r["meets_floor"] else "BELOW FLOOR") + (" (previous run)" if r.get("carried_over") else "")
         print(f"{r['name']:<14} {r['score']:5.1f}% (floor {r['floor']}%)  killed {r['killed']}/{r['counted']}, "
               f"message-only {r['message_only']}, equivalent {r['equivalent']}  {verdict}")
     print(f"mutation: report in {args.out / 'REPORT.md'}")

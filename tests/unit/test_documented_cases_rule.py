@@ -30,6 +30,9 @@ TABLE = [
     ([case("C01"), case("C02"), case("C03", letters=1)], {"min_cases": 3, "letters_per_case": 2}, False,
      "0 of 3", "2 interprofessional letters"),
     ([case(f"C{i:02d}") for i in range(1, 6)], None, True, "Documented cases: 5 of 3", ""),
+    # A standard may ask for another number of cases.
+    ([case("C01"), case("C02")], {"min_cases": 2, "letters_per_case": 1}, True, "Documented cases: 2 of 2", ""),
+    ([case("C01"), case("C02")], {"min_cases": 4}, False, "Documented cases: 2 of 4", "2 documented cases; 4 needed"),
 ]
 
 

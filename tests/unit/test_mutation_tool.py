@@ -57,3 +57,27 @@ def test_smoke_run_on_the_serials_module(tmp_path):
     assert serials["total"] > 10 and serials["killed"] == serials["counted"] and serials["score"] == 100.0
     assert summary["passed"] is True
     assert "| serials |" in (tmp_path / "out" / "REPORT.md").read_text()
+
+
+def _result(name, score, **extra):
+    return {"name": name, "path": f"lms/{name}.py", "functions": [], "tests": [f"tests/unit/test_{name}.py"],
+            "floor": 85, "score": score, "counted": 10, "total": 10, "killed": int(score / 10), "timeout": 0,
+            "survived": 10 - int(score / 10), "message_only": 0, "equivalent": 0, "not_run": 0,
+            "meets_floor": score >= 85, "complete": True, "survivors": [], "message_only_mutants": [],
+            "equivalent_mutants": [], **extra}
+
+
+def test_a_run_of_some_modules_keeps_the_others_figures_from_the_previous_summary(tmp_path):
+    modules = [{"name": n, "path": f"lms/{n}.py"} for n in ("gate", "ledger", "rules", "new")]
+    old_gate, old_ledger = _result("gate", 100.0), _result("ledger", 60.0)
+    moved = {**_result("rules", 90.0), "path": "lms/elsewhere.py"}  # a module whose file changed is not carried
+    (tmp_path / "summary.json").write_text(json.dumps({"modules": [old_gate, old_ledger, moved]}))
+    merged = mutation.carry_over([_result("ledger", 90.0)], modules, tmp_path / "summary.json")
+    assert [(r["name"], r["score"], r.get("carried_over", False)) for r in merged] == [
+        ("gate", 100.0, True), ("ledger", 90.0, False)]
+    mutation.write_report(merged, tmp_path, {"gate:x:1": "unused", "ledger:y:2": "unused"})
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["passed"] is True and summary["modules"][0]["carried_over"] is True
+    assert summary["stale_equivalents"] == ["ledger:y:2"]  # only a module run now is judged
+    assert "Not run this time, from the previous summary: gate." in (tmp_path / "REPORT.md").read_text()
+    assert mutation.carry_over([], modules, tmp_path / "missing.json") == []

@@ -308,3 +308,18 @@ def test_a_result_carries_id_title_scope_and_only_an_unmet_one_says_why():
     assert Rule.params({"id": "x"}) == {} and Rule.params({"params": {"a": 1}}) == {"a": 1}
     with pytest.raises(NotImplementedError):
         rule.evaluate({"id": "x"}, ctx)
+
+
+def test_result_drops_the_reason_and_next_step_of_a_met_outcome_and_defaults_them_to_empty():
+    """``result`` is what every rule type's outcome goes through (new rule types may call it directly): a met
+    outcome never carries why or what next, even when given them, and an unmet one given none has none."""
+
+    class Probe(Rule):
+        type = "probe"
+
+    ctx = Context.build(make_standard(), make_facts())
+    req = {"id": "R1"}
+    met = Probe().result(req, ctx, True, "done", "Left over.", "Nothing to do.")
+    assert (met.met, met.reason, met.next_step) == (True, "", "")
+    bare = Probe().result(req, ctx, False, "half")
+    assert (bare.met, bare.progress, bare.reason, bare.next_step) == (False, "half", "", "")

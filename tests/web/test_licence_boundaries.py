@@ -1,5 +1,5 @@
 """The licence records behind Route D and the board's view of a holder: which record counts, when a change needs
-checking again, who may decide, and the day a licence lapses."""
+checking again, who may decide, what the holder is told, and the day a licence lapses."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lms.core.audit import AuditEvent
 from lms.extensions import db
+from lms.notifications.models import Notification
 from lms.providers.operations import (
     WA_INTRAORAL_ENDORSEMENT,
     DecisionError,
@@ -169,3 +170,45 @@ def test_no_verified_licence_is_not_verified(ctx, program):
     assert latest_verified_licence(newcomer.id) is None
     assert current_licence(newcomer.id) is None and verified_licence(newcomer.id) is None
     assert latest_verified_licence(newcomer.id) is None
+
+
+def test_saving_an_endorsed_licence_unchanged_keeps_its_record(people):
+    trainee = people["trainee"]
+    endorsed = _save(trainee, has_intraoral_endorsement=True)
+    assert endorsed.endorsements == [WA_INTRAORAL_ENDORSEMENT]
+    assert _save(trainee) == endorsed and current_licence(trainee.id) == endorsed
+
+
+@pytest.mark.parametrize("decided_first", [False, True])
+def test_evidence_sent_with_changed_details_goes_to_the_new_record(people, decided_first):
+    trainee = people["trainee"]
+    if not decided_first:
+        _save(trainee, license_number="LIC-12")  # pending, without evidence
+    evidence = create_evidence(trainee, "licence")
+    new = _save(trainee, license_number="LIC-13", licence_evidence=evidence)
+    assert new.status == "pending" and new.evidence_file_id == evidence.id
+
+
+def test_a_registry_reference_is_kept_to_its_first_500_characters(people):
+    pending = _save(people["trainee"], license_number="LIC-14")
+    reference = "https://register.example.test/lookup?q=" + "7" * 600
+    decide_licence(pending, decision="verified", actor=people["admin"], reference=reference)
+    assert pending.verification_reference == reference[:500]
+
+
+def _notices(user, event):
+    return db.session.execute(sa.select(Notification).filter_by(user_id=user.id, event=event)).scalars().all()
+
+
+def test_the_holder_is_told_of_each_decision_and_the_reason_for_a_rejection(people):
+    trainee, admin = people["trainee"], people["admin"]
+    rejected = _save(trainee, license_number="LIC-15")
+    decide_licence(rejected, decision="rejected", actor=admin, reason="  Number not on the register. ")
+    (notice,) = _notices(trainee, "licence.rejected")
+    assert "Your professional licence was rejected." in notice.body
+    assert "Reason given: Number not on the register." in notice.body
+    verified = _save(trainee, license_number="LIC-16")
+    told = len(_notices(trainee, "licence.verified"))  # the fixture's licence was verified too
+    decide_licence(verified, decision="verified", actor=admin, reference=REFERENCE)
+    notice = _notices(trainee, "licence.verified")[told]
+    assert "Your professional licence was verified." in notice.body and "Reason given" not in notice.body
