@@ -205,10 +205,10 @@ def test_the_holder_is_told_of_each_decision_and_the_reason_for_a_rejection(peop
     rejected = _save(trainee, license_number="LIC-15")
     decide_licence(rejected, decision="rejected", actor=admin, reason="  Number not on the register. ")
     (notice,) = _notices(trainee, "licence.rejected")
-    assert "Your professional licence was rejected." in notice.body
+    assert "Your professional license was rejected." in notice.body
     assert "Reason given: Number not on the register." in notice.body
     verified = _save(trainee, license_number="LIC-16")
     told = len(_notices(trainee, "licence.verified"))  # the fixture's licence was verified too
     decide_licence(verified, decision="verified", actor=admin, reference=REFERENCE)
     notice = _notices(trainee, "licence.verified")[told]
-    assert "Your professional licence was verified." in notice.body and "Reason given" not in notice.body
+    assert "Your professional license was verified." in notice.body and "Reason given" not in notice.body
