@@ -115,3 +115,43 @@ def test_a_rejection_needs_a_reason_and_nobody_decides_their_own_hours(people):
     assert _events("hours.rejected")[0].details == {"reason": "Not a supervised session."}
     with pytest.raises(LedgerError, match="only submitted entries are decided"):
         decide(entry, "approved", actor=supervisor)
+
+
+def test_every_entry_that_may_still_count_uses_up_the_day(people):
+    """Approved entries and entries returned for more information still count toward the day's cap."""
+    supervisor, day = people["supervisor"], today() - timedelta(days=5)
+    decide(_submit(people, _entry(people, day, minutes=240)), "approved", actor=supervisor)
+    decide(_submit(people, _entry(people, day, minutes=180)), "needs_info", actor=supervisor, reason="Which clinic?")
+    with pytest.raises(LedgerError, match=r"\(60 minutes left that day\)"):
+        _submit(people, _entry(people, day, minutes=61))
+    assert _submit(people, _entry(people, day, minutes=60)).minutes == 60
+
+
+def test_another_trainees_hours_do_not_use_up_the_day(people):
+    day = today() - timedelta(days=5)
+    other = create_trainee(email="ledger-other@example.test")
+    submit_entry(other, enrollment_of(other), _entry(people, day, minutes=int(CAP * 60)), daily_cap_hours=CAP)
+    assert _submit(people, _entry(people, day, minutes=int(CAP * 60))).minutes == int(CAP * 60)
+
+
+def test_a_corrected_entry_no_longer_uses_up_the_day(people):
+    supervisor, day = people["supervisor"], today() - timedelta(days=5)
+    original = _submit(people, _entry(people, day, minutes=300))
+    decide(original, "approved", actor=supervisor)
+    correction = _submit(people, _entry(people, day, minutes=120), corrects=original)
+    decide(correction, "approved", actor=supervisor)
+    assert _submit(people, _entry(people, day, minutes=360)).minutes == 360  # 120 + 360: the cap exactly
+
+
+def test_one_entry_may_last_a_whole_day(people):
+    trainee = people["trainee"]
+    entry = submit_entry(trainee, enrollment_of(trainee), _entry(people, today() - timedelta(days=5), minutes=24 * 60),
+                         daily_cap_hours=24.0)
+    assert entry.minutes == ledger.MAX_ENTRY_MINUTES
+
+
+def test_an_administrator_may_supervise_hours(people):
+    admin = create_user("admin", email="ledger-admin@example.test")
+    data = _entry(people, today() - timedelta(days=5))
+    data.supervisor_id = admin.id
+    assert _submit(people, data).supervisor_id == admin.id

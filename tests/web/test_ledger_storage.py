@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from lms.core.audit import AuditEvent
 from lms.core.timeutil import today
 from lms.extensions import db
 from lms.hours import ledger
@@ -67,6 +68,9 @@ def test_a_lab_session_with_intraoral_work_is_stored_as_such_with_its_screening(
     entry = _submit(people, category="lab_in_person", intraoral_lab=True, screening_id=screening.id, case_code="L01")
     row = _stored(entry)
     assert row["intraoral_lab"] is True and row["screening_id"] == screening.id
+    event = db.session.execute(sa.select(AuditEvent).filter_by(action="hours.submit", object_id=str(entry.id))
+                               ).scalar_one()
+    assert event.details["screening"] == screening.id  # the audit trail names the screening that cleared it
     plain = _submit(people, category="lab_in_person", intraoral_lab=False, entry_date=DAY - timedelta(days=1))
     assert _stored(plain)["intraoral_lab"] is False
 

@@ -18,6 +18,7 @@ from lms.providers.operations import (
     decide_licence,
     latest_verified_licence,
     licence_status,
+    licence_summary,
     save_profile,
     verified_licence,
 )
@@ -212,3 +213,11 @@ def test_the_holder_is_told_of_each_decision_and_the_reason_for_a_rejection(peop
     decide_licence(verified, decision="verified", actor=admin, reference=REFERENCE)
     notice = _notices(trainee, "licence.verified")[told]
     assert "Your professional license was verified." in notice.body and "Reason given" not in notice.body
+
+
+def test_the_summary_of_a_verified_licence_leaves_out_a_date_it_does_not_have():
+    """``licence_summary`` also serves the public verification page, from the dates a query returns: a date missing
+    there reads as None, never as an error."""
+    assert licence_summary(True, None, None, TODAY) == {"status": "current", "expires_on": None, "verified_on": None}
+    assert licence_summary(True, TODAY, None, TODAY + timedelta(days=1)) == {
+        "status": "expired", "expires_on": TODAY.isoformat(), "verified_on": None}
