@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -40,6 +41,8 @@ from lms.providers.models import AdvancedStanding, Licence, OmtCredential, Provi
 from lms.screening.models import CollaborationAgreement
 from lms.standards.models import StandardVersion
 from lms.training.models import Enrollment, Module, ModuleCompletion
+
+GC_PAUSE_FROM = 500  # trainees decided at once from which the cycle collector waits (see lms.core.bulk.gc_paused)
 
 
 @dataclass
@@ -403,7 +406,8 @@ def decisions_for(user_ids: list[int], program_id: str | None = None, on: date |
     Each standard version is prepared once for the whole batch (``engine.Plan``): only the trainees' own facts are
     looked at per trainee."""
     program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
-    with gc_paused(), fixed_language():
+    # A page's or a batch job's few trainees leave the collector alone; a cohort's records would keep it busy.
+    with gc_paused() if len(user_ids) >= GC_PAUSE_FROM else nullcontext(), fixed_language():
         facts, users = _load_facts(user_ids, program_id, on)
         enrollments = {e.user_id: e for e in db.session.execute(
             _reads()["enrollments"], {"ids": list(user_ids), "program_id": program_id}).scalars()}
