@@ -15,7 +15,8 @@ def gc_paused() -> Iterator[None]:
     the collector would otherwise walk every one of them again each time the heap grows by a quarter (about 40% of the
     time of a 10,000-trainee evaluation). Reference counting still frees everything as usual; only cyclic garbage
     waits for the next collection. The collector is left as it was found (it may already be paused by an outer
-    caller).
+    caller). For large batches only: what survives the block goes to the oldest generation (see below), where cyclic
+    garbage waits for the next full collection, so a request deciding one trainee has no use for it.
     """
     was_enabled = gc.isenabled()
     frozen_before = gc.get_freeze_count()

@@ -43,6 +43,8 @@ from lms.screening.models import CollaborationAgreement
 from lms.standards.models import StandardVersion
 from lms.training.models import Enrollment, Module, ModuleCompletion
 
+GC_PAUSE_FROM = 500  # trainees decided at once from which the cycle collector waits (see lms.core.bulk.gc_paused)
+
 
 @dataclass
 class TraineeDecision:
@@ -408,7 +410,9 @@ def decisions_for(user_ids: list[int], program_id: str | None = None, on: date |
     counts or English); with ``translatable`` it is made of phrases that a page says in its reader's language, as
     ``decision_for`` does."""
     program_id = program_id or current_app.config["DEFAULT_PROGRAM"]
-    with gc_paused(), fixed_language(), (nullcontext() if translatable else plain_english()):
+    # A page's or a batch job's few trainees leave the collector alone; a cohort's records would keep it busy.
+    with (gc_paused() if len(user_ids) >= GC_PAUSE_FROM else nullcontext(), fixed_language(),
+          nullcontext() if translatable else plain_english()):
         facts, users = _load_facts(user_ids, program_id, on)
         enrollments = {e.user_id: e for e in db.session.execute(
             _reads()["enrollments"], {"ids": list(user_ids), "program_id": program_id}).scalars()}
